@@ -1,0 +1,158 @@
+"""The operator's configuration: a TOML file listing schools and the connectors each one enables.
+
+Found at ``--config PATH``, else ``$ROSTERSYNC_CONFIG``, else ``./rostersync.toml``. The database
+lives next to it (``rostersync.db``) unless ``[database] path`` says otherwise. The CLI edits the file
+with tomlkit, so an operator's comments and layout survive ``schools add`` or ``enable``::
+
+    [schools.lincoln]
+    name = "Lincoln High"
+    org_ids = ["sch-001"]          # SIS org sourcedIds that belong to this school; none = everything
+
+    [schools.lincoln.connectors.csv-folder.settings]
+    path = "/srv/sftp/lincoln"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import attrs
+import tomlkit
+from tomlkit.exceptions import ParseError
+
+from rostersync.errors import ConfigError
+
+DEFAULT_NAME = "rostersync.toml"
+DEFAULT_DB = "rostersync.db"
+SCHOOL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+TEMPLATE = """\
+# rostersync configuration. Edit by hand or with the CLI (comments are kept).
+# Schools:   rostersync schools add ID --name NAME [--org-id SIS_ORG_ID ...]
+# Sources:   rostersync enable SCHOOL CONNECTOR --set key=value ...
+# Secrets are references only: env:VARIABLE_NAME or file:/path/to/secret (chmod 600).
+
+[database]
+path = "rostersync.db"
+"""
+
+
+@attrs.frozen
+class EnabledConnector:
+    name: str
+    settings: dict[str, Any]
+
+
+@attrs.frozen
+class School:
+    id: str
+    name: str
+    org_ids: tuple[str, ...] = ()
+    connectors: dict[str, EnabledConnector] = attrs.Factory(dict)
+
+
+def locate(explicit: str | Path | None = None) -> Path:
+    """Where the config file is (or would be)."""
+    chosen = explicit or os.environ.get("ROSTERSYNC_CONFIG") or DEFAULT_NAME
+    return Path(chosen).expanduser().absolute()
+
+
+class Config:
+    """A loaded config file. Mutators edit the TOML document; :meth:`save` writes it back."""
+
+    def __init__(self, path: Path, doc: tomlkit.TOMLDocument) -> None:
+        self.path = path
+        self.doc = doc
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        if not path.is_file():
+            raise ConfigError(f"no configuration at {path}: run `rostersync init` there, or pass --config PATH")
+        try:
+            doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        except ParseError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        config = cls(path, doc)
+        config.schools()  # validate the shape early
+        return config
+
+    @classmethod
+    def create(cls, path: Path, database: str | None = None) -> Config:
+        if path.exists():
+            raise ConfigError(f"{path} already exists; edit it, or pass --config to create another")
+        doc = tomlkit.parse(TEMPLATE)
+        if database:
+            doc["database"]["path"] = database  # type: ignore[index]
+        config = cls(path, doc)
+        config.save()
+        return config
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(tomlkit.dumps(self.doc), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    @property
+    def database_path(self) -> Path:
+        raw = str(self.doc.get("database", {}).get("path", DEFAULT_DB))
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else self.path.parent / path
+
+    # -- reading ---------------------------------------------------------------------------
+    def schools(self) -> dict[str, School]:
+        out = {}
+        for sid, table in self.doc.get("schools", {}).items():
+            where = f"{self.path}: [schools.{sid}]"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where} must be a table")
+            org_ids = table.get("org_ids", [])
+            if not isinstance(org_ids, list) or not all(isinstance(o, str) for o in org_ids):
+                raise ConfigError(f"{where}: org_ids must be a list of strings")
+            connectors = {}
+            for name, conn in table.get("connectors", {}).items():
+                settings = conn.get("settings", {}) if isinstance(conn, dict) else None
+                if not isinstance(settings, dict):
+                    raise ConfigError(f"{where}.connectors.{name}: settings must be a table")
+                connectors[name] = EnabledConnector(name, dict(settings.unwrap() if hasattr(settings, "unwrap")
+                                                               else settings))
+            out[sid] = School(sid, str(table.get("name", sid)), tuple(org_ids), connectors)
+        return out
+
+    def school(self, school_id: str) -> School:
+        schools = self.schools()
+        if school_id not in schools:
+            known = ", ".join(schools) or "none yet (rostersync schools add ...)"
+            raise ConfigError(f"no school {school_id!r} in {self.path} (schools: {known})")
+        return schools[school_id]
+
+    # -- editing ---------------------------------------------------------------------------
+    def add_school(self, school_id: str, name: str, org_ids: tuple[str, ...]) -> None:
+        if not SCHOOL_ID.match(school_id):
+            raise ConfigError(f"school id {school_id!r}: use letters, digits, '-', '_' or '.' (max 64)")
+        schools = self.doc.setdefault("schools", tomlkit.table(is_super_table=True))
+        if school_id in schools:
+            raise ConfigError(f"school {school_id!r} already exists in {self.path}")
+        table = tomlkit.table()
+        table["name"] = name
+        table["org_ids"] = list(org_ids)
+        schools[school_id] = table
+
+    def enable(self, school_id: str, connector: str, settings: dict[str, Any]) -> None:
+        """Enable (or re-configure) ``connector`` for a school; given settings replace earlier ones."""
+        self.school(school_id)
+        table = self.doc["schools"][school_id]  # type: ignore[index]
+        connectors = table.setdefault("connectors", tomlkit.table(is_super_table=True))
+        entry = connectors.setdefault(connector, tomlkit.table())
+        current = entry.setdefault("settings", tomlkit.table())
+        for key, value in settings.items():
+            current[key] = value
+
+    def disable(self, school_id: str, connector: str) -> None:
+        school = self.school(school_id)
+        if connector not in school.connectors:
+            raise ConfigError(f"connector {connector!r} is not enabled for school {school_id!r}")
+        del self.doc["schools"][school_id]["connectors"][connector]  # type: ignore[index]

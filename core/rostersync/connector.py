@@ -1,0 +1,185 @@
+"""What a connector is: a named source with typed settings, served by a transport of some ``kind``.
+
+Connector plugins register :class:`Connector` objects through ``rostersync_register_connectors``.
+Settings are a frozen attrs class whose fields carry ``help``/``secret`` metadata (use :func:`setting`);
+the host structures them from TOML with one cattrs converter, so a typo in a setting name is an
+error, not a silently ignored key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+
+from rostersync.errors import ConfigError
+from rostersync.secrets import SecretRef
+
+NOTHING = attrs.NOTHING
+
+
+def setting(help: str, default: Any = NOTHING, secret: bool = False) -> Any:
+    """Declare one connector setting: its help text, its default (none = required) and secrecy."""
+    return attrs.field(default=default, metadata={"help": help, "secret": secret}, kw_only=True)
+
+
+@attrs.frozen
+class Connector:
+    """A source rostersync can sync from.
+
+    ``kind`` selects the transport plugin that fetches for it (``local-folder``, ``sftp``,
+    ``oneroster-api``...); ``settings`` is the attrs class its configuration structures into.
+    ``package``/``version`` are filled in by the host from the plugin that registered it.
+    """
+
+    name: str
+    title: str
+    kind: str
+    settings: type
+    docs: str = ""
+    package: str = ""
+    version: str = ""
+
+
+@attrs.frozen
+class SettingInfo:
+    name: str
+    type: str
+    required: bool
+    default: Any
+    secret: bool
+    help: str
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def setting_fields(connector: Connector) -> tuple[attrs.Attribute, ...]:
+    """The attrs fields of a connector's settings class, with string annotations resolved."""
+    attrs.resolve_types(connector.settings)
+    return attrs.fields(connector.settings)
+
+
+def describe_settings(connector: Connector) -> list[SettingInfo]:
+    """The settings of a connector as operators see them in ``connectors show``."""
+    out = []
+    for f in setting_fields(connector):
+        required = f.default is NOTHING
+        default = None if required else f.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        out.append(
+            SettingInfo(
+                name=f.name,
+                type="secret ref" if f.metadata.get("secret") else _type_name(f.type),
+                required=required,
+                default=default,
+                secret=bool(f.metadata.get("secret")),
+                help=f.metadata.get("help", ""),
+            )
+        )
+    return out
+
+
+def _parse_bool(value: Any, _type: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(f"not a boolean: {value!r} (use true or false)")
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_structure_hook(bool, _parse_bool)
+    conv.register_structure_hook(SecretRef, lambda v, _t: v if isinstance(v, SecretRef) else SecretRef(v))
+    conv.register_structure_hook(Path, lambda v, _t: Path(v).expanduser())
+    conv.register_unstructure_hook(SecretRef, str)
+    conv.register_unstructure_hook(Path, str)
+    return conv
+
+
+CONVERTER = _make_converter()
+
+
+def structure_settings(connector: Connector, values: dict[str, Any]) -> Any:
+    """Validate ``values`` into ``connector.settings``; errors name the setting and never echo a secret."""
+    setting_fields(connector)
+    try:
+        return CONVERTER.structure(values, connector.settings)
+    except cattrs.BaseValidationError as exc:
+        secret_names = {f.name for f in setting_fields(connector) if f.metadata.get("secret")}
+        problems = [_describe_problem(e, secret_names) for e in _leaf_errors(exc)]
+        raise ConfigError(f"connector {connector.name}: " + "; ".join(problems)) from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"connector {connector.name}: {exc}") from None
+
+
+def _leaf_errors(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return [leaf for sub in exc.exceptions for leaf in _leaf_errors(sub)]
+    return [exc]
+
+
+def _describe_problem(exc: BaseException, secret_names: set[str]) -> str:
+    """One line per bad setting, naming it. A secret setting's message never includes its value."""
+    note = next((n for n in getattr(exc, "__notes__", []) if isinstance(n, cattrs.AttributeValidationNote)), None)
+    name = note.name if note is not None else ""
+    if isinstance(exc, KeyError):
+        reason = "required setting is missing"
+    elif isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        reason = f"unknown settings: {', '.join(sorted(exc.extra_fields))}"
+    elif isinstance(exc, ConfigError) or name not in secret_names:
+        reason = str(exc)
+    else:
+        reason = "invalid value"
+    return f"{name}: {reason}" if name else reason
+
+
+def parse_setting_value(connector: Connector, key: str, raw: str) -> Any:
+    """Convert a ``--set key=value`` string into the TOML value stored in the config file."""
+    fields = {f.name: f for f in setting_fields(connector)}
+    if key not in fields:
+        known = ", ".join(sorted(fields)) or "none"
+        raise ConfigError(f"connector {connector.name} has no setting {key!r} (settings: {known})")
+    field = fields[key]
+    if field.metadata.get("secret"):
+        return str(SecretRef(raw))
+    tp = field.type
+    try:
+        if tp in (bool, "bool"):
+            return _parse_bool(raw, bool)
+        if tp in (int, "int"):
+            return int(raw)
+        if tp in (float, "float"):
+            return float(raw)
+        if str(tp).startswith(("tuple", "list")):
+            return [item.strip() for item in raw.split(",") if item.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"setting {key}: {exc}") from None
+    return raw
+
+
+@attrs.frozen
+class FetchContext:
+    """Everything a transport needs for one fetch.
+
+    ``state`` is what this source's last successful run left (delta cursors, the drop it imported);
+    a transport puts what the next run needs into ``next_state``, saved only if this run succeeds.
+    ``work_dir`` is a private (0700) folder for downloads, removed after the run.
+    """
+
+    school_id: str
+    source: str
+    settings: Any
+    org_ids: tuple[str, ...] = ()
+    work_dir: Path | None = None
+    state: dict[str, Any] = attrs.Factory(dict)
+    next_state: dict[str, Any] = attrs.Factory(dict)
+    full: bool = False

@@ -1,0 +1,40 @@
+"""One exception hierarchy: every message names what went wrong, where, and how to fix it.
+
+The CLI prints ``str(error)`` without a traceback for these; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class RostersyncError(Exception):
+    """Base of every error rostersync reports to an operator."""
+
+    exit_code = 1
+
+
+class ConfigError(RostersyncError):
+    """The configuration (file, CLI arguments, settings) is wrong; nothing was synced."""
+
+    exit_code = 2
+
+
+class SourceError(RostersyncError):
+    """A source could not be read: a transport failure or bad input data.
+
+    ``location`` says where: ``users.csv:12:orgSourcedIds`` for files, the URL for APIs.
+    """
+
+    def __init__(self, message: str, location: str | None = None) -> None:
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class DataError(SourceError):
+    """A record failed validation; ``location`` is ``file:line[:field]``."""
+
+    def __init__(self, message: str, file: str, line: int | None = None, field: str | None = None) -> None:
+        self.file, self.line, self.field = file, line, field
+        where = file if line is None else f"{file}:{line}"
+        if field:
+            where = f"{where}:{field}"
+        super().__init__(message, where)

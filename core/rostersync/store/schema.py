@@ -1,0 +1,102 @@
+"""Table layouts derived from the canonical model, so the model is the one place a field is declared.
+
+Roster tables hold one row per (school, source, sourced_id). Lists and ``extra`` are stored as JSON
+text (queryable with ``json_each``); booleans as 0/1. Bookkeeping columns say which run created,
+last changed or soft-deleted a row, and ``row_hash`` lets a re-sync find changed rows cheaply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from rostersync.model import ENTITIES, Record, UserId
+
+BOOKKEEPING = {
+    "row_hash": str,
+    "created_run": int,
+    "updated_run": int,
+    "deleted_at": str,
+    "deleted_run": int,
+}
+
+
+def _is_tuple(tp: Any) -> bool:
+    return str(tp).startswith(("tuple", "typing.Tuple"))
+
+
+def _json_list(value: tuple) -> str | None:
+    if not value:
+        return None
+    return json.dumps([str(v) if isinstance(v, UserId) else v for v in value], ensure_ascii=False)
+
+
+def _json_object(value: Any) -> str | None:
+    return json.dumps(dict(value), ensure_ascii=False, sort_keys=True) if value else None
+
+
+def _bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+@attrs.frozen
+class TableSpec:
+    """How one entity is stored: its data columns (in order), their SQLite types and a row builder."""
+
+    entity: str
+    record_type: type[Record]
+    columns: tuple[str, ...]
+    types: dict[str, type]
+    to_row: Callable[[Record], tuple]
+    from_row: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _spec(entity: str, record_type: type[Record]) -> TableSpec:
+    attrs.resolve_types(record_type)
+    columns: list[str] = []
+    types: dict[str, type] = {}
+    converters: list[Callable[[Any], Any] | None] = []
+    decoders: dict[str, Callable[[Any], Any]] = {}
+    for field in attrs.fields(record_type):
+        tp = field.type
+        columns.append(field.name)
+        if field.name == "extra":
+            types[field.name], conv = str, _json_object
+            decoders[field.name] = lambda v: json.loads(v) if v else {}
+        elif _is_tuple(tp):
+            types[field.name], conv = str, _json_list
+            decoders[field.name] = lambda v: json.loads(v) if v else []
+        elif tp in (bool, bool | None):
+            types[field.name], conv = int, _bool
+            decoders[field.name] = lambda v: None if v is None else bool(v)
+        else:
+            types[field.name], conv = str, None
+        converters.append(conv)
+    getter = operator.attrgetter(*columns)
+    pairs = list(zip(range(len(columns)), converters, strict=True))
+    convert_at = [(i, c) for i, c in pairs if c is not None]
+
+    def to_row(record: Record) -> tuple:
+        row = list(getter(record))
+        for i, conv in convert_at:
+            row[i] = conv(row[i])
+        return tuple(row)
+
+    def from_row(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: decoders[k](v) if k in decoders else v for k, v in row.items()}
+
+    return TableSpec(entity, record_type, tuple(columns), types, to_row, from_row)
+
+
+TABLES: dict[str, TableSpec] = {entity: _spec(entity, cls) for entity, cls in ENTITIES.items()}
+
+
+def row_hash(row: tuple) -> str:
+    """A digest of every stored value: equal hashes mean nothing the roster keeps has changed."""
+    text = "\x1f".join("\x00" if v is None else str(v) for v in row)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
