@@ -223,10 +223,12 @@ def sync(ctx: Ctx, school_id: str | None, all_schools: bool, full: bool, as_json
     if bool(school_id) == all_schools:
         raise ConfigError("name one SCHOOL or pass --all")
     schools = list(ctx.config.schools().values()) if all_schools else [ctx.config.school(school_id)]
-    if all_schools:
-        schools = [s for s in schools if s.connectors]
-        if not schools:
-            raise ConfigError("no school has a connector enabled")
+    schools = [s for s in schools if s.connectors or not all_schools]
+    if not schools:
+        raise ConfigError("no school has a connector enabled (rostersync enable SCHOOL CONNECTOR ...)")
+    for school in schools:
+        if not school.connectors:
+            raise ConfigError(f"school {school.id!r} has no connector enabled (rostersync enable {school.id} ...)")
     results = run_syncs(ctx, schools, full=full, as_json=as_json)
     sys.exit(0 if all(r.ok for r in results) else 1)
 

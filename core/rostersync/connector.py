@@ -60,7 +60,11 @@ def _type_name(tp: Any) -> str:
 def setting_fields(connector: Connector) -> tuple[attrs.Attribute, ...]:
     """The attrs fields of a connector's settings class, with string annotations resolved."""
     attrs.resolve_types(connector.settings)
-    return attrs.fields(connector.settings)
+    fields = attrs.fields(connector.settings)
+    for f in fields:
+        if f.metadata.get("secret") and f.type not in (SecretRef, SecretRef | None):
+            raise ConfigError(f"connector {connector.name}: secret setting {f.name} must be typed SecretRef")
+    return fields
 
 
 def describe_settings(connector: Connector) -> list[SettingInfo]:

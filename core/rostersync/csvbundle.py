@@ -123,3 +123,17 @@ def read_oneroster_bundle(folder: Path, batch_rows: int = BATCH_ROWS) -> Iterato
     for name, entity, mode in bundle_plan(folder):
         yield from read_csv_batches(folder / name, format=ONEROSTER_11, entity=entity, mode=mode,
                                     batch_rows=batch_rows)
+
+
+FORMATS = ("auto", "oneroster-1.1")
+
+
+def read_bundle(folder: Path, format: str = "auto", *, demographics: bool = False) -> Iterator[RawBatch]:
+    """The one entry point for file-based transports (local folder, SFTP drop, zip): a folder of
+    roster files in ``format`` as raw batches. Demographics are skipped unless asked for (opt-in)."""
+    if format not in FORMATS:
+        raise SourceError(f"unknown bundle format {format!r} (known: {', '.join(FORMATS)})", str(folder))
+    for batch in read_oneroster_bundle(folder):
+        if batch.entity == "demographics" and not demographics:
+            continue
+        yield batch

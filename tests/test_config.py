@@ -1,0 +1,98 @@
+"""Config editing through the CLI: comments kept, settings validated, secrets as references only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rostersync.config import Config
+from rostersync.plugins import pm
+from test_plugins import PLUGIN_SOURCE
+
+
+def test_init_add_enable_keeps_comments_and_types(cli, project: Path, bundle: Path):
+    assert cli("init").exit_code == 0
+    path = project / "rostersync.toml"
+    path.write_text(path.read_text() + "\n# my own note\n")
+    assert cli("schools", "add", "lincoln", "--name", "Lincoln", "--org-id", "a", "--org-id", "b").exit_code == 0
+    assert cli("enable", "lincoln", "csv-folder", "--set", f"path={bundle}", "--set", "demographics=yes").exit_code == 0
+    text = path.read_text()
+    assert "# my own note" in text and "demographics = true" in text
+    school = Config.load(path).school("lincoln")
+    assert school.org_ids == ("a", "b")
+    assert school.connectors["csv-folder"].settings == {"path": str(bundle), "demographics": True}
+    listed = json.loads(cli("schools", "list", "--json").output)
+    assert listed == [{"id": "lincoln", "name": "Lincoln", "org_ids": ["a", "b"], "connectors": ["csv-folder"]}]
+    assert cli("disable", "lincoln", "csv-folder").exit_code == 0
+    assert Config.load(path).school("lincoln").connectors == {}
+
+
+def test_config_errors_are_one_clear_line_with_exit_code_2(cli, project: Path):
+    result = cli("schools", "list")
+    assert result.exit_code == 2 and "run `rostersync init`" in result.output
+    assert cli("init").exit_code == 0
+    assert cli("schools", "add", "x", "--name", "X").exit_code == 0
+    bad = cli("enable", "x", "csv-folder", "--set", "paht=/tmp")
+    assert bad.exit_code == 2 and "no setting 'paht'" in bad.output
+    missing = cli("enable", "x", "csv-folder")
+    assert missing.exit_code == 2 and "path: required setting is missing" in missing.output
+    unknown = cli("enable", "x", "no-such-connector")
+    assert unknown.exit_code == 2 and "installed: csv-folder" in unknown.output
+    assert cli("sync", "x").exit_code == 2
+
+
+@pytest.fixture
+def acme(tmp_path):  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = tmp_path / "acme_plugin.py"
+    path.write_text(PLUGIN_SOURCE)
+    spec = importlib.util.spec_from_file_location("acme_plugin", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    pm.register(module, name="acme")
+    yield module
+    pm.unregister(name="acme")
+
+
+def test_a_literal_secret_is_refused_and_never_written(cli, project: Path, acme):
+    assert cli("init").exit_code == 0
+    assert cli("schools", "add", "x", "--name", "X").exit_code == 0
+    result = cli("enable", "x", "acme-sis", "--set", "base_url=https://sis.example", "--set",
+                 "client_secret=hunter2-SECRET")
+    assert result.exit_code == 2
+    assert "env:VARIABLE_NAME or file:" in result.output and "hunter2" not in result.output
+    assert "hunter2" not in (project / "rostersync.toml").read_text()
+    ok = cli("enable", "x", "acme-sis", "--set", "base_url=https://sis.example", "--set", "client_secret=env:ACME")
+    assert ok.exit_code == 0
+    assert 'client_secret = "env:ACME"' in (project / "rostersync.toml").read_text()
+
+
+def test_a_literal_secret_typed_into_the_file_is_refused_at_sync(cli, project: Path, acme):
+    assert cli("init").exit_code == 0
+    assert cli("schools", "add", "x", "--name", "X").exit_code == 0
+    path = project / "rostersync.toml"
+    path.write_text(path.read_text() + '\n[schools.x.connectors.acme-sis.settings]\n'
+                    'base_url = "https://sis.example"\nclient_secret = "hunter2-SECRET"\n')
+    result = cli("sync", "x")
+    assert result.exit_code == 2
+    assert "client_secret: secret settings take a reference" in result.output and "hunter2" not in result.output
+
+
+def test_secret_refs_resolve_from_env_and_private_files(tmp_path, monkeypatch):
+    from rostersync.errors import ConfigError
+    from rostersync.secrets import SecretRef
+
+    monkeypatch.setenv("RS_TEST_SECRET", "s3cret")
+    assert SecretRef("env:RS_TEST_SECRET").reveal() == "s3cret"
+    assert repr(SecretRef("env:RS_TEST_SECRET")) == "env:RS_TEST_SECRET"
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\n")
+    secret.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        SecretRef(f"file:{secret}").reveal()
+    secret.chmod(0o600)
+    assert SecretRef(f"file:{secret}").reveal() == "from-file"
+    with pytest.raises(ConfigError, match="RS_MISSING is not set"):
+        SecretRef("env:RS_MISSING").reveal()
