@@ -187,3 +187,16 @@ def test_database_is_private(cli, school_with_bundle, db_path):
     staging = db_path.with_name(db_path.name + ".staging")
     assert staging.stat().st_mode & 0o777 == 0o700
     assert list(staging.iterdir()) == []  # staging is discarded after apply
+
+
+def test_check_reports_each_step_without_touching_the_roster(cli, school_with_bundle, bundle, db_path):
+    result = cli("check", "lincoln", "--json")
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.output)
+    assert [(s["step"], s["ok"]) for s in steps] == [("folder", True), ("required files", True)]
+    assert "users.csv (bulk)" in steps[1]["detail"]
+    (bundle / "users.csv").unlink()
+    failed = cli("check", "lincoln", "--json")
+    assert failed.exit_code == 1
+    assert "users.csv is not in the bundle" in json.loads(failed.output)[1]["detail"]
+    assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}

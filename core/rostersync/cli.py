@@ -262,6 +262,9 @@ def print_result(result: Any) -> None:
 
     from rostersync.output import console, err_console
 
+    if result.status == "skipped":
+        console.print(f"{result.school}/{result.source}: run {result.run_id} skipped: {result.error}")
+        return
     if not result.ok:
         err_console.print(f"[bold red]{result.school}/{result.source}: sync failed (run {result.run_id})[/]\n"
                           f"{result.error}\nThe roster was left unchanged.", soft_wrap=True)
@@ -276,6 +279,31 @@ def print_result(result: Any) -> None:
     console.print(table)
     if result.warnings:
         console.print(f"{result.warnings} warning(s): rostersync changes {result.run_id} --warnings")
+
+
+@main.command()
+@click.argument("school_id")
+@json_option
+@pass_ctx
+def check(ctx: Ctx, school_id: str, as_json: bool) -> None:
+    """Check each source of a school (reach, auth, required files) without touching the roster."""
+    from rostersync.engine import check_source
+    from rostersync.errors import ConfigError
+    from rostersync.output import emit
+
+    school = ctx.config.school(school_id)
+    if not school.connectors:
+        raise ConfigError(f"school {school_id!r} has no connector enabled")
+    store = ctx.store()
+    rows = []
+    try:
+        for enabled in school.connectors.values():
+            for step in check_source(store, school, enabled):
+                rows.append({"source": enabled.name, "step": step.name, "ok": step.ok, "detail": step.detail})
+    finally:
+        store.close()
+    emit(rows, ["source", "step", "ok", "detail"], as_json=as_json)
+    sys.exit(0 if all(r["ok"] for r in rows) else 1)
 
 
 @main.command()

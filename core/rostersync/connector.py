@@ -187,3 +187,17 @@ class FetchContext:
     state: dict[str, Any] = attrs.Factory(dict)
     next_state: dict[str, Any] = attrs.Factory(dict)
     full: bool = False
+    warnings: list[str] = attrs.Factory(list)
+
+    def warn(self, message: str) -> None:
+        """Report something the operator should see (e.g. an endpoint the SIS does not share)."""
+        self.warnings.append(message)
+
+
+@attrs.frozen
+class CheckStep:
+    """One step of ``rostersync check``: what was checked, whether it passed, and what was seen."""
+
+    name: str
+    ok: bool
+    detail: str = ""

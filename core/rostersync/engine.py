@@ -15,7 +15,7 @@ import attrs
 
 from rostersync.config import EnabledConnector, School
 from rostersync.connector import FetchContext, structure_settings
-from rostersync.errors import ConfigError, RostersyncError, SourceError
+from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
 from rostersync.plugins import get_connector, pm
 from rostersync.scope import Scope
 from rostersync.store.sqlite import Store
@@ -36,7 +36,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        """The run did what it should: applied, or rightly skipped (nothing new)."""
+        return self.status in ("ok", "skipped")
 
 
 def sync_source(store: Store, school: School, enabled: EnabledConnector, *, full: bool = False,
@@ -65,9 +66,14 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, *, full
                     raise ConfigError("no installed destination plugin accepted the batch")
                 if progress:
                     progress(mapped.entity, len(mapped.records))
+            staging.warn(context.warnings)
             counts = store.apply(run_id, school.id, enabled.name, staging, context.next_state)
         run = store.run(run_id) or {}
         return RunResult(run_id, school.id, enabled.name, "ok", counts, warnings=run.get("warnings") or 0)
+    except NothingNew as exc:
+        staging.discard()
+        store.skip_run(run_id, str(exc))
+        return RunResult(run_id, school.id, enabled.name, "skipped", error=str(exc))
     except RostersyncError as exc:
         staging.discard()
         store.fail_run(run_id, str(exc))
@@ -76,6 +82,20 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, *, full
         staging.discard()
         store.fail_run(run_id, f"internal error: {type(exc).__name__}: {exc}")
         raise
+
+
+def check_source(store: Store, school: School, enabled: EnabledConnector) -> list[Any]:
+    """Run the connector's checks (reach, auth, required files) without touching the roster."""
+    connector = get_connector(enabled.name)
+    settings = structure_settings(connector, enabled.settings)
+    with tempfile.TemporaryDirectory(prefix="rostersync-check-") as work:
+        context = FetchContext(school_id=school.id, source=enabled.name, settings=settings,
+                               org_ids=school.org_ids, work_dir=Path(work),
+                               state=store.last_state(school.id, enabled.name))
+        steps = pm.hook.rostersync_check(connector=connector, context=context)
+    if steps is None:
+        raise ConfigError(f"no installed transport can check connectors of kind {connector.kind!r}")
+    return list(steps)
 
 
 def sync_school(store: Store, school: School, *, full: bool = False,

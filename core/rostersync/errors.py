@@ -38,3 +38,10 @@ class DataError(SourceError):
         if field:
             where = f"{where}:{field}"
         super().__init__(message, where)
+
+
+class NothingNew(RostersyncError):
+    """Raised by a transport when the source holds nothing new since the last successful run
+    (e.g. the same SFTP drop). The run is recorded as ``skipped``, the roster untouched, exit 0."""
+
+    exit_code = 0

@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from rostersync.batches import MappedBatch, RawBatch
-    from rostersync.connector import Connector, FetchContext
+    from rostersync.connector import CheckStep, Connector, FetchContext
     from rostersync.store.sqlite import StagingArea
 
 hookspec = pluggy.HookspecMarker("rostersync")
@@ -39,6 +39,16 @@ def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterable[Ra
     whole district. Each batch names its entity, format, location and whether it is a full (bulk)
     or partial (delta) picture of the entity. Settings (already validated, secrets as references)
     are in ``context.settings``.
+    """
+
+
+@hookspec(firstresult=True)
+def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
+    """Check a source without touching the roster (``rostersync check SCHOOL``), or return None.
+
+    Reach the server, authenticate, verify host keys or TLS, look for the data a sync would import
+    and run the cheap validations (required files...). Return one :class:`CheckStep` per step, in
+    order, stopping at the first failure; an operator reads them to see which step fails and why.
     """
 
 

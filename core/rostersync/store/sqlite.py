@@ -102,6 +102,12 @@ class Store:
             [utcnow(), error, json.dumps(counts or {}), run_id],
         )
 
+    def skip_run(self, run_id: int, reason: str) -> None:
+        """A run that rightly did nothing (no new data, blackout...): the roster is untouched."""
+        self.db.execute(
+            "UPDATE sync_runs SET status='skipped', finished_at=?, error=? WHERE id=?", [utcnow(), reason, run_id]
+        )
+
     def last_state(self, school: str, source: str) -> dict[str, Any]:
         """The connector state left by the last successful run of this source (delta cursors...)."""
         row = self.conn.execute(

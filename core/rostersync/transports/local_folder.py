@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from rostersync import hookimpl
 from rostersync.batches import RawBatch
-from rostersync.connector import Connector, FetchContext
-from rostersync.csvbundle import read_bundle
+from rostersync.connector import CheckStep, Connector, FetchContext
+from rostersync.csvbundle import bundle_plan, read_bundle
+from rostersync.errors import RostersyncError
 
 KIND = "local-folder"
 
@@ -20,3 +21,19 @@ def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[Ra
     settings = context.settings
     return read_bundle(settings.path, getattr(settings, "format", "auto"),
                        demographics=getattr(settings, "demographics", False))
+
+
+@hookimpl
+def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
+    if connector.kind != KIND:
+        return None
+    folder = context.settings.path
+    if not folder.is_dir():
+        return [CheckStep("folder", False, f"{folder} is not a folder (check the path setting)")]
+    steps = [CheckStep("folder", True, str(folder))]
+    try:
+        plan = bundle_plan(folder)
+    except RostersyncError as exc:
+        return [*steps, CheckStep("required files", False, str(exc))]
+    files = ", ".join(f"{name} ({mode})" for name, _entity, mode in plan)
+    return [*steps, CheckStep("required files", True, files or "manifest declares no files")]
