@@ -52,11 +52,17 @@ def cli(project: Path) -> Callable[..., Result]:
     return invoke
 
 
+def rostersync_exe() -> str:
+    """The installed console script (of the interpreter running the tests)."""
+    exe = shutil.which("rostersync", path=os.path.dirname(sys.executable)) or shutil.which("rostersync")
+    assert exe, "the rostersync console script is not installed (pip install -e .)"
+    return exe
+
+
 @pytest.fixture
 def run_cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the installed console script in a subprocess."""
-    exe = shutil.which("rostersync", path=os.path.dirname(sys.executable)) or shutil.which("rostersync")
-    assert exe, "the rostersync console script is not installed (pip install -e .)"
+    exe = rostersync_exe()
 
     def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         return subprocess.run([exe, *args], capture_output=True, text=True, cwd=project, timeout=300,

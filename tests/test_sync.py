@@ -144,8 +144,8 @@ def test_delta_manifest_applies_only_sent_rows_and_tobedeleted(cli, school_with_
     edit_csv(bundle / "users.csv", delta)
     run = _json(cli("sync", "lincoln", "--json"))[0]
     assert list(run["counts"]) == ["users"]  # absent entities are left alone
-    assert run["counts"]["users"] | {"fetched": 0} == {"fetched": 0, "inserted": 0, "updated": 1, "restored": 0,
-                                                        "deleted": 1, "unchanged": 0, "out_of_scope": 0}
+    assert run["counts"]["users"] == {"fetched": 2, "current": 384, "inserted": 0, "updated": 1, "restored": 0,
+                                      "deleted": 1, "delete_skipped": 0, "unchanged": 0, "out_of_scope": 0}
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM current_users").fetchone() == (383,)
         assert conn.execute("SELECT count(*) FROM current_enrollments").fetchone() == (1032,)

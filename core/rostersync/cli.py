@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from rostersync import __version__
@@ -154,6 +155,33 @@ def schools_add(ctx: Ctx, school_id: str, name: str, org_ids: tuple[str, ...]) -
     console.print(f"Added school {school_id} ({name}). Next: rostersync enable {school_id} CONNECTOR --set k=v")
 
 
+@schools.command("set")
+@click.argument("school_id")
+@click.option("--name", help="Display name.")
+@click.option("--mode", type=click.Choice(["mirror", "add-only"]),
+              help="mirror: apply deletes; add-only: inserts and updates only (deletes skipped and reported).")
+@click.option("--blackout", "blackouts", multiple=True, metavar="START..END",
+              help="Skip syncs on these dates, e.g. 2027-06-12..2027-08-20 (repeatable; replaces the list).")
+@click.option("--clear-blackouts", is_flag=True, help="Remove every blackout range.")
+@click.option("--max-delete-percent", type=float, help="Hold a run deleting more than this % of an entity.")
+@click.option("--max-update-percent", type=float, help="Hold a run updating more than this % of an entity.")
+@click.option("--min-changes", type=int, help="Never hold for fewer deletes/updates than this.")
+@pass_ctx
+def schools_set(ctx: Ctx, school_id: str, name: str | None, mode: str | None, blackouts: tuple[str, ...],
+                clear_blackouts: bool, max_delete_percent: float | None, max_update_percent: float | None,
+                min_changes: int | None) -> None:
+    """Change a school's mode, blackout dates or safeguard thresholds."""
+    from rostersync.config import Blackout
+    from rostersync.output import console
+
+    blackout = [str(Blackout.parse(b)) for b in blackouts] if blackouts else ([] if clear_blackouts else None)
+    ctx.config.set_school(school_id, name=name, mode=mode, blackout=blackout,
+                          max_delete_percent=max_delete_percent, max_update_percent=max_update_percent,
+                          min_changes=min_changes)
+    ctx.config.save()
+    console.print(f"Updated school {school_id}.")
+
+
 @schools.command("list")
 @json_option
 @pass_ctx
@@ -173,8 +201,9 @@ def schools_list(ctx: Ctx, as_json: bool) -> None:
 @click.argument("school_id")
 @click.argument("connector")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="A connector setting (repeatable).")
+@click.option("--schedule", metavar="CRON", help="When `rostersync run --due` syncs it (default nightly: 0 2 * * *).")
 @pass_ctx
-def enable(ctx: Ctx, school_id: str, connector: str, assignments: tuple[str, ...]) -> None:
+def enable(ctx: Ctx, school_id: str, connector: str, assignments: tuple[str, ...], schedule: str | None) -> None:
     """Enable a connector for a school, with its settings (secrets as env:NAME or file:PATH)."""
     from rostersync.connector import parse_setting_value, structure_settings
     from rostersync.errors import ConfigError
@@ -191,7 +220,7 @@ def enable(ctx: Ctx, school_id: str, connector: str, assignments: tuple[str, ...
     school = ctx.config.school(school_id)
     merged = {**(school.connectors[connector].settings if connector in school.connectors else {}), **values}
     structure_settings(spec, merged)  # refuse an incomplete or invalid configuration before saving
-    ctx.config.enable(school_id, connector, values)
+    ctx.config.enable(school_id, connector, values, schedule)
     ctx.config.save()
     console.print(f"Enabled {connector} for {school_id}. Next: rostersync sync {school_id}")
 
@@ -213,15 +242,25 @@ def disable(ctx: Ctx, school_id: str, connector: str) -> None:
 @main.command()
 @click.argument("school_id", required=False)
 @click.option("--all", "all_schools", is_flag=True, help="Sync every configured school.")
-@click.option("--full", is_flag=True, help="Ignore delta cursors and pull everything.")
+@click.option("--full", is_flag=True, help="Ignore delta cursors and unchanged-drop checks; pull everything.")
+@click.option("--dry-run", is_flag=True, help="Fetch, validate and diff, print what would change, commit nothing.")
+@click.option("--show", "show", is_flag=True, help="With --dry-run: list the changed records and fields.")
 @json_option
 @pass_ctx
-def sync(ctx: Ctx, school_id: str | None, all_schools: bool, full: bool, as_json: bool) -> None:
-    """Sync one school (or --all): fetch, validate, stage, diff and apply in one transaction."""
+def sync(ctx: Ctx, school_id: str | None, all_schools: bool, full: bool, dry_run: bool, show: bool,
+         as_json: bool) -> None:
+    """Sync one school (or --all): fetch, validate, stage, diff and apply in one transaction.
+
+    Exit code 0 when every run applied (or was previewed or rightly skipped), 1 when one failed,
+    3 when one was held by a safeguard and waits for `rostersync approve RUN` or `discard RUN`.
+    """
+    from rostersync.engine import SyncOptions
     from rostersync.errors import ConfigError
 
     if bool(school_id) == all_schools:
         raise ConfigError("name one SCHOOL or pass --all")
+    if show and not dry_run:
+        raise ConfigError("--show goes with --dry-run (use rostersync changes RUN after a real sync)")
     schools = list(ctx.config.schools().values()) if all_schools else [ctx.config.school(school_id)]
     schools = [s for s in schools if s.connectors or not all_schools]
     if not schools:
@@ -229,11 +268,40 @@ def sync(ctx: Ctx, school_id: str | None, all_schools: bool, full: bool, as_json
     for school in schools:
         if not school.connectors:
             raise ConfigError(f"school {school.id!r} has no connector enabled (rostersync enable {school.id} ...)")
-    results = run_syncs(ctx, schools, full=full, as_json=as_json)
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    options = SyncOptions(full=full, dry_run=dry_run, preview_limit=50 if show else 0)
+    results = run_syncs(ctx, schools, options, as_json=as_json)
+    sys.exit(exit_code(results))
 
 
-def run_syncs(ctx: Ctx, schools: list[Any], *, full: bool, as_json: bool) -> list[Any]:
+def exit_code(results: list[Any]) -> int:
+    if any(r.status == "failed" for r in results):
+        return 1
+    if any(r.status == "held" for r in results):
+        return 3
+    return 0
+
+
+@main.command("run")
+@click.option("--due", is_flag=True, required=True, help="Run every sync whose schedule is due.")
+@json_option
+@pass_ctx
+def run_cmd(ctx: Ctx, due: bool, as_json: bool) -> None:
+    """Run every due sync (for cron or a systemd timer). Sources already syncing elsewhere are left alone."""
+    import datetime as dt
+
+    from rostersync.engine import SyncOptions
+
+    options = SyncOptions(only_if_due=dt.datetime.now().astimezone())
+    schools = [s for s in ctx.config.schools().values() if s.connectors]
+    results = run_syncs(ctx, schools, options, as_json=as_json)
+    if not results and not as_json:
+        from rostersync.output import console
+
+        console.print("nothing is due")
+    sys.exit(exit_code(results))
+
+
+def run_syncs(ctx: Ctx, schools: list[Any], options: Any, *, as_json: bool) -> list[Any]:
     from rostersync.engine import sync_school
     from rostersync.output import console, emit_json
     from rostersync.progress import entity_progress
@@ -243,18 +311,25 @@ def run_syncs(ctx: Ctx, schools: list[Any], *, full: bool, as_json: bool) -> lis
     try:
         for school in schools:
             for name in school.connectors:
-                single = type(school)(school.id, school.name, school.org_ids, {name: school.connectors[name]})
+                single = attrs.evolve(school, connectors={name: school.connectors[name]})
                 with entity_progress(f"{school.id}/{name}", not as_json and console.is_terminal) as progress:
-                    results += sync_school(store, single, full=full, progress_for=lambda _s, _n, p=progress: p)
+                    results += sync_school(store, single, options, progress_for=lambda _s, _n, p=progress: p)
     finally:
         store.close()
     if as_json:
-        emit_json([{"run": r.run_id, "school": r.school, "source": r.source, "status": r.status,
-                    "counts": r.counts, "warnings": r.warnings, "error": r.error} for r in results])
+        emit_json([result_json(r) for r in results])
     else:
         for r in results:
             print_result(r)
     return results
+
+
+def result_json(r: Any) -> dict[str, Any]:
+    out = {"run": r.run_id, "school": r.school, "source": r.source, "status": r.status, "counts": r.counts,
+           "warnings": r.warnings, "error": r.error}
+    if r.preview:
+        out["changes"] = r.preview
+    return out
 
 
 def print_result(result: Any) -> None:
@@ -262,23 +337,100 @@ def print_result(result: Any) -> None:
 
     from rostersync.output import console, err_console
 
+    label = f"{result.school}/{result.source}: run {result.run_id}"
     if result.status == "skipped":
-        console.print(f"{result.school}/{result.source}: run {result.run_id} skipped: {result.error}")
+        console.print(f"{label} skipped: {result.error}")
         return
-    if not result.ok:
-        err_console.print(f"[bold red]{result.school}/{result.source}: sync failed (run {result.run_id})[/]\n"
-                          f"{result.error}\nThe roster was left unchanged.", soft_wrap=True)
+    if result.status == "failed":
+        err_console.print(f"[bold red]{label}: sync failed[/]\n{result.error}\nThe roster was left unchanged.",
+                          soft_wrap=True)
         return
-    table = Table(title=f"{result.school}/{result.source}: run {result.run_id} ok", title_justify="left")
-    cols = ("fetched", "inserted", "updated", "restored", "deleted", "unchanged", "out_of_scope")
+    titles = {"ok": "ok", "dry-run": "dry run: nothing was changed",
+              "held": "HELD: nothing was changed; the diff waits for approval"}
+    table = Table(title=f"{label} {titles[result.status]}", title_justify="left")
+    cols = ("fetched", "inserted", "updated", "restored", "deleted", "delete_skipped", "unchanged", "out_of_scope")
     table.add_column("entity")
     for c in cols:
         table.add_column(c.replace("_", " "), justify="right")
     for entity, counts in result.counts.items():
         table.add_row(entity, *(str(counts.get(c, 0)) for c in cols))
     console.print(table)
+    if result.status == "held":
+        err_console.print(f"[bold yellow]Held:[/] {result.error}\nReview: rostersync changes {result.run_id}   "
+                          f"Apply: rostersync approve {result.run_id}   Drop: rostersync discard {result.run_id}",
+                          soft_wrap=True)
+    skipped = sum(c.get("delete_skipped", 0) for c in result.counts.values())
+    if skipped:
+        console.print(f"add-only: {skipped} delete(s) skipped")
     if result.warnings:
         console.print(f"{result.warnings} warning(s): rostersync changes {result.run_id} --warnings")
+    if result.preview:
+        console.print(changes_table(result.preview, title="Changes (first 50 per entity)"))
+
+
+def changes_table(rows: list[dict[str, Any]], title: str | None = None) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col in ("entity", "sourced_id", "action", "fields"):
+        table.add_column(col.replace("_", " "), overflow="fold")
+    for r in rows:
+        fields = "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in (r["fields"] or {}).items())
+        table.add_row(r["entity"], r["sourced_id"], r["action"], fields)
+    return table
+
+
+@main.command()
+@json_option
+@pass_ctx
+def holds(ctx: Ctx, as_json: bool) -> None:
+    """Runs held by a safeguard, waiting for approve or discard."""
+    from rostersync.output import emit
+
+    store = ctx.store()
+    try:
+        rows = store.holds()
+    finally:
+        store.close()
+    emit(rows, ["id", "school", "source", "started_at", "error"], as_json=as_json, empty="no held runs")
+
+
+@main.command()
+@click.argument("run_id", type=int)
+@json_option
+@pass_ctx
+def approve(ctx: Ctx, run_id: int, as_json: bool) -> None:
+    """Apply a held run exactly as it was staged."""
+    from rostersync.engine import RunResult
+    from rostersync.output import emit_json
+
+    store = ctx.store()
+    try:
+        run = store.run(run_id) or {}
+        outcome = store.approve(run_id)
+    finally:
+        store.close()
+    result = RunResult(run_id, run.get("school", ""), run.get("source", ""), outcome.status, outcome.counts,
+                       warnings=outcome.warnings)
+    if as_json:
+        emit_json(result_json(result))
+    else:
+        print_result(result)
+
+
+@main.command()
+@click.argument("run_id", type=int)
+@pass_ctx
+def discard(ctx: Ctx, run_id: int) -> None:
+    """Drop a held run; the roster stays as it is and the next sync starts afresh."""
+    from rostersync.output import console
+
+    store = ctx.store()
+    try:
+        store.discard(run_id)
+    finally:
+        store.close()
+    console.print(f"Discarded run {run_id}; the roster was not changed.")
 
 
 @main.command()
@@ -373,10 +525,12 @@ def changes(ctx: Ctx, run_id: int, entity: str | None, show_warnings: bool, as_j
         rows = store.changes(run_id, entity)
     finally:
         store.close()
-    if not as_json:
-        rows = [{**r, "fields": "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in (r["fields"] or {}).items())}
-                for r in rows]
-    emit(rows, ["entity", "sourced_id", "action", "fields"], as_json=as_json, empty="no changes")
+    if as_json or not rows:
+        emit(rows, ["entity", "sourced_id", "action", "fields"], as_json=as_json, empty="no changes")
+    else:
+        from rostersync.output import console
+
+        console.print(changes_table(rows))
 
 
 @main.command()

@@ -8,12 +8,24 @@ with tomlkit, so an operator's comments and layout survive ``schools add`` or ``
     name = "Lincoln High"
     org_ids = ["sch-001"]          # SIS org sourcedIds that belong to this school; none = everything
 
+    mode = "mirror"                # or "add-only": inserts and updates, never deletes
+    blackout = ["2027-06-12..2027-08-20"]   # syncs skip these dates (summer rollover); roster kept
+
+    [schools.lincoln.safeguards]   # hold a run that would change too much (defaults shown)
+    max_delete_percent = 10
+    max_update_percent = 75
+    min_changes = 10
+
+    [schools.lincoln.connectors.csv-folder]
+    schedule = "0 2 * * *"         # cron, for `rostersync run --due`
+
     [schools.lincoln.connectors.csv-folder.settings]
     path = "/srv/sftp/lincoln"
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -23,7 +35,9 @@ import attrs
 import tomlkit
 from tomlkit.exceptions import ParseError
 
+from rostersync import schedule as cron
 from rostersync.errors import ConfigError
+from rostersync.safeguards import Safeguards
 
 DEFAULT_NAME = "rostersync.toml"
 DEFAULT_DB = "rostersync.db"
@@ -40,10 +54,35 @@ path = "rostersync.db"
 """
 
 
+MODES = ("mirror", "add-only")
+
+
 @attrs.frozen
 class EnabledConnector:
     name: str
     settings: dict[str, Any]
+    schedule: str = cron.DEFAULT_SCHEDULE
+
+
+@attrs.frozen
+class Blackout:
+    """An inclusive date range during which syncs are skipped and the roster kept as it is."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def parse(cls, text: str) -> Blackout:
+        try:
+            start, end = (dt.date.fromisoformat(part.strip()) for part in text.split(".."))
+        except ValueError:
+            raise ConfigError(f"blackout {text!r}: expected START..END as YYYY-MM-DD..YYYY-MM-DD") from None
+        if end < start:
+            raise ConfigError(f"blackout {text!r}: the end is before the start")
+        return cls(start, end)
+
+    def __str__(self) -> str:
+        return f"{self.start}..{self.end}"
 
 
 @attrs.frozen
@@ -52,6 +91,12 @@ class School:
     name: str
     org_ids: tuple[str, ...] = ()
     connectors: dict[str, EnabledConnector] = attrs.Factory(dict)
+    mode: str = "mirror"
+    blackouts: tuple[Blackout, ...] = ()
+    safeguards: Safeguards = attrs.Factory(Safeguards)
+
+    def blackout_on(self, day: dt.date) -> Blackout | None:
+        return next((b for b in self.blackouts if b.start <= day <= b.end), None)
 
 
 def locate(explicit: str | Path | None = None) -> Path:
@@ -117,9 +162,18 @@ class Config:
                 settings = conn.get("settings", {}) if isinstance(conn, dict) else None
                 if not isinstance(settings, dict):
                     raise ConfigError(f"{where}.connectors.{name}: settings must be a table")
-                connectors[name] = EnabledConnector(name, dict(settings.unwrap() if hasattr(settings, "unwrap")
-                                                               else settings))
-            out[sid] = School(sid, str(table.get("name", sid)), tuple(org_ids), connectors)
+                schedule = cron.validate(str(conn.get("schedule", cron.DEFAULT_SCHEDULE)))
+                connectors[name] = EnabledConnector(name, _plain(settings), schedule)
+            mode = str(table.get("mode", "mirror"))
+            if mode not in MODES:
+                raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, not {mode!r}")
+            blackouts = tuple(Blackout.parse(str(b)) for b in table.get("blackout", []))
+            try:
+                safeguards = Safeguards(**_plain(table.get("safeguards", {})))
+            except TypeError as exc:
+                raise ConfigError(f"{where}.safeguards: {exc}") from None
+            out[sid] = School(sid, str(table.get("name", sid)), tuple(org_ids), connectors, mode, blackouts,
+                              safeguards)
         return out
 
     def school(self, school_id: str) -> School:
@@ -141,12 +195,28 @@ class Config:
         table["org_ids"] = list(org_ids)
         schools[school_id] = table
 
-    def enable(self, school_id: str, connector: str, settings: dict[str, Any]) -> None:
+    def set_school(self, school_id: str, **values: Any) -> None:
+        """Change a school's name, mode, blackout list or safeguard thresholds (None = leave as is)."""
+        self.school(school_id)
+        table = self.doc["schools"][school_id]  # type: ignore[index]
+        safeguard_keys = {f.name for f in attrs.fields(Safeguards)}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if key in safeguard_keys:
+                table.setdefault("safeguards", tomlkit.table())[key] = value
+            else:
+                table[key] = value
+        self.school(school_id)  # re-validate
+
+    def enable(self, school_id: str, connector: str, settings: dict[str, Any], schedule: str | None = None) -> None:
         """Enable (or re-configure) ``connector`` for a school; given settings replace earlier ones."""
         self.school(school_id)
         table = self.doc["schools"][school_id]  # type: ignore[index]
         connectors = table.setdefault("connectors", tomlkit.table(is_super_table=True))
         entry = connectors.setdefault(connector, tomlkit.table())
+        if schedule is not None:
+            entry["schedule"] = cron.validate(schedule)
         current = entry.setdefault("settings", tomlkit.table())
         for key, value in settings.items():
             current[key] = value
@@ -156,3 +226,8 @@ class Config:
         if connector not in school.connectors:
             raise ConfigError(f"connector {connector!r} is not enabled for school {school_id!r}")
         del self.doc["schools"][school_id]["connectors"][connector]  # type: ignore[index]
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """A tomlkit table as plain Python values."""
+    return dict(value.unwrap() if hasattr(value, "unwrap") else value)

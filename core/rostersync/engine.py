@@ -6,6 +6,7 @@ the run as failed with its error; the live roster is untouched.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,12 +14,14 @@ from typing import Any
 
 import attrs
 
+from rostersync import schedule
 from rostersync.config import EnabledConnector, School
-from rostersync.connector import FetchContext, structure_settings
+from rostersync.connector import Connector, FetchContext, structure_settings
 from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
+from rostersync.locks import source_lock
 from rostersync.plugins import get_connector, pm
 from rostersync.scope import Scope
-from rostersync.store.sqlite import Store
+from rostersync.store.sqlite import ApplyPolicy, Store
 
 #: progress(entity, rows) is called after each staged batch (rows may be 0 for an empty file).
 Progress = Callable[[str, int], None]
@@ -26,32 +29,74 @@ Progress = Callable[[str, int], None]
 
 @attrs.frozen
 class RunResult:
-    run_id: int
+    run_id: int | None
     school: str
     source: str
-    status: str
+    status: str  # ok | held | dry-run | skipped | failed
     counts: dict[str, dict[str, int]] = attrs.Factory(dict)
     error: str | None = None
     warnings: int = 0
+    preview: list[dict[str, Any]] = attrs.Factory(list)
 
     @property
     def ok(self) -> bool:
-        """The run did what it should: applied, or rightly skipped (nothing new)."""
-        return self.status in ("ok", "skipped")
+        """Nothing went wrong: applied, previewed, or rightly skipped. A held run needs a person."""
+        return self.status in ("ok", "dry-run", "skipped")
 
 
-def sync_source(store: Store, school: School, enabled: EnabledConnector, *, full: bool = False,
-                progress: Progress | None = None) -> RunResult:
-    """Run one sync of ``enabled`` for ``school``. Returns the result; raises only for bugs."""
+@attrs.frozen
+class SyncOptions:
+    full: bool = False
+    dry_run: bool = False
+    preview_limit: int = 0
+    only_if_due: dt.datetime | None = None  # `run --due`: sync only when the schedule fired since the last run
+
+
+def sync_source(store: Store, school: School, enabled: EnabledConnector, options: SyncOptions = SyncOptions(),
+                progress: Progress | None = None) -> RunResult | None:
+    """Run one sync of ``enabled`` for ``school`` under the source's lock.
+
+    Returns None when ``options.only_if_due`` is set and the source is not due. Raises only for bugs
+    and configuration errors; a failed fetch or bad data gives a ``failed`` result.
+    """
     connector = get_connector(enabled.name)
     settings = structure_settings(connector, enabled.settings)
+    with source_lock(store.path, school.id, enabled.name) as locked:
+        if not locked:
+            if options.only_if_due:
+                return None
+            return _skip(store, school, enabled, "another rostersync process is syncing this source right now")
+        store.recover_interrupted(school.id, enabled.name)
+        if options.only_if_due:
+            last = store.last_started(school.id, enabled.name)
+            if not schedule.is_due(enabled.schedule, last, options.only_if_due):
+                return None
+        today = (options.only_if_due or dt.datetime.now()).date()
+        blackout = school.blackout_on(today)
+        if blackout and not options.dry_run:
+            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is")
+        held = store.pending_hold(school.id, enabled.name)
+        if held and not options.dry_run:
+            return _skip(store, school, enabled, f"run {held} is held: rostersync approve {held} "
+                                                 f"or rostersync discard {held}")
+        return _run(store, school, enabled, connector, settings, options, progress)
+
+
+def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str) -> RunResult:
+    run_id = store.begin_run(school.id, enabled.name)
+    store.skip_run(run_id, reason)
+    return RunResult(run_id, school.id, enabled.name, "skipped", error=reason)
+
+
+def _run(store: Store, school: School, enabled: EnabledConnector, connector: Connector, settings: Any,
+         options: SyncOptions, progress: Progress | None) -> RunResult:
     run_id = store.begin_run(school.id, enabled.name)
     staging = store.staging(run_id)
     try:
         with tempfile.TemporaryDirectory(prefix=f"rostersync-run{run_id}-") as work:
             context = FetchContext(
                 school_id=school.id, source=enabled.name, settings=settings, org_ids=school.org_ids,
-                work_dir=Path(work), state=store.last_state(school.id, enabled.name), full=full,
+                work_dir=Path(work), state=store.last_state(school.id, enabled.name), full=options.full,
             )
             batches = pm.hook.rostersync_fetch(connector=connector, context=context)
             if batches is None:
@@ -67,9 +112,12 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, *, full
                 if progress:
                     progress(mapped.entity, len(mapped.records))
             staging.warn(context.warnings)
-            counts = store.apply(run_id, school.id, enabled.name, staging, context.next_state)
-        run = store.run(run_id) or {}
-        return RunResult(run_id, school.id, enabled.name, "ok", counts, warnings=run.get("warnings") or 0)
+            policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
+                                 dry_run=options.dry_run, preview_limit=options.preview_limit)
+            outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)
+        return RunResult(run_id, school.id, enabled.name, outcome.status, outcome.counts,
+                         error="; ".join(outcome.reasons) or None, warnings=outcome.warnings,
+                         preview=outcome.preview)
     except NothingNew as exc:
         staging.discard()
         store.skip_run(run_id, str(exc))
@@ -98,15 +146,17 @@ def check_source(store: Store, school: School, enabled: EnabledConnector) -> lis
     return list(steps)
 
 
-def sync_school(store: Store, school: School, *, full: bool = False,
+def sync_school(store: Store, school: School, options: SyncOptions = SyncOptions(),
                 progress_for: Callable[[School, str], Progress | None] | None = None) -> list[RunResult]:
-    """Sync every connector enabled for ``school``, one run each."""
+    """Sync every connector enabled for ``school``, one run each (due ones only with ``only_if_due``)."""
     if not school.connectors:
         raise ConfigError(f"school {school.id!r} has no connector enabled (rostersync enable {school.id} ...)")
     results = []
     for enabled in school.connectors.values():
         progress = progress_for(school, enabled.name) if progress_for else None
-        results.append(sync_source(store, school, enabled, full=full, progress=progress))
+        result = sync_source(store, school, enabled, options, progress)
+        if result is not None:
+            results.append(result)
     return results
 
 

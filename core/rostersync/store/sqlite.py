@@ -17,11 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlite_utils
 
 from rostersync.batches import MappedBatch
-from rostersync.errors import DataError, RostersyncError
+from rostersync.errors import ConfigError, DataError, RostersyncError
 from rostersync.model import ENTITIES
+from rostersync.safeguards import Safeguards
 from rostersync.store.schema import BOOKKEEPING, TABLES, TableSpec, row_hash
 
 KEY = ("school", "source", "sourced_id")
@@ -71,7 +73,8 @@ class Store:
             if not db["sync_runs"].exists():
                 db["sync_runs"].create(
                     {"id": int, "school": str, "source": str, "started_at": str, "finished_at": str,
-                     "status": str, "counts": str, "error": str, "state": str, "warnings": int},
+                     "status": str, "counts": str, "error": str, "state": str, "warnings": int, "mode": str,
+                     "approved_at": str},
                     pk="id", not_null={"school", "source", "started_at", "status"},
                 )
                 db["sync_runs"].create_index(["school", "source", "id"])
@@ -108,6 +111,15 @@ class Store:
             "UPDATE sync_runs SET status='skipped', finished_at=?, error=? WHERE id=?", [utcnow(), reason, run_id]
         )
 
+    def last_started(self, school: str, source: str) -> dt.datetime | None:
+        """When the newest run of this source started (any outcome): `run --due` compares it to cron."""
+        row = self.conn.execute(
+            "SELECT max(started_at) FROM sync_runs WHERE school=? AND source=?", [school, source]
+        ).fetchone()
+        if not row or not row[0]:
+            return None
+        return dt.datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
     def last_state(self, school: str, source: str) -> dict[str, Any]:
         """The connector state left by the last successful run of this source (delta cursors...)."""
         row = self.conn.execute(
@@ -131,12 +143,19 @@ class Store:
                "ORDER BY school, source")
         return [_decode_run(r) for r in self.db.query(sql)]
 
-    def changes(self, run_id: int, entity: str | None = None) -> list[dict[str, Any]]:
+    def changes(self, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[dict[str, Any]]:
         where, params = "run_id=?", [run_id]
         if entity:
             where, params = where + " AND entity=?", [run_id, entity]
-        rows = self.db.query(f"SELECT * FROM changes WHERE {where} ORDER BY id", params)
-        return [{**r, "fields": json.loads(r["fields"]) if r["fields"] else None} for r in rows]
+        if limit_per_entity:
+            sql = (f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY entity ORDER BY id) AS n "
+                   f"FROM changes WHERE {where}) WHERE n <= ? ORDER BY id")
+            params = [*params, limit_per_entity]
+        else:
+            sql = f"SELECT * FROM changes WHERE {where} ORDER BY id"
+        rows = self.db.query(sql, params)
+        return [{k: v for k, v in r.items() if k != "n"} | {"fields": json.loads(r["fields"]) if r["fields"] else None}
+                for r in rows]
 
     def issues(self, run_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT level, message FROM run_issues WHERE run_id=? ORDER BY id", [run_id]))
@@ -150,53 +169,89 @@ class Store:
         }
 
     # -- staging and apply --------------------------------------------------------------------
-    def staging(self, run_id: int) -> StagingArea:
+    def staging_path(self, run_id: int) -> Path:
         folder = self.path.with_name(self.path.name + ".staging")
         folder.mkdir(mode=0o700, exist_ok=True)
-        return StagingArea(folder / f"run-{run_id}.db", run_id)
+        return folder / f"run-{run_id}.db"
 
-    def apply(self, run_id: int, school: str, source: str, staging: StagingArea,
-              state: dict[str, Any] | None = None) -> dict[str, dict[str, int]]:
-        """Diff staging against the live roster and apply it, with the audit, in one transaction."""
+    def staging(self, run_id: int) -> StagingArea:
+        return StagingArea(self.staging_path(run_id), run_id)
+
+    def apply(self, run_id: int, school: str, source: str, staging: StagingArea, policy: ApplyPolicy,
+              state: dict[str, Any] | None = None) -> ApplyOutcome:
+        """Diff staging against the live roster and, in one transaction, apply it with its audit.
+
+        The diff is written to ``changes`` first; then the safeguards look at the counts. A dry run
+        rolls everything back; a held run commits only its pending ``changes`` rows and keeps its
+        staging file for ``approve``/``discard``; otherwise the roster rows are written too.
+        """
         staging.close()
-        counts: dict[str, dict[str, int]] = {}
         now = utcnow()
+        preview: list[dict[str, Any]] = []
         self.conn.execute("ATTACH DATABASE ? AS stg", [str(staging.path)])
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                for entity, mode, fetched, out_of_scope in self.conn.execute(
+                self.conn.execute("DELETE FROM changes WHERE run_id=?", [run_id])  # a re-applied hold
+                entities = self.conn.execute(
                     "SELECT entity, mode, fetched, out_of_scope FROM stg._entities ORDER BY position"
-                ).fetchall():
-                    counts[entity] = self._apply_entity(TABLES[entity], mode, run_id, school, source, now)
-                    counts[entity].update(fetched=fetched, out_of_scope=out_of_scope)
-                self.conn.executemany(
-                    "INSERT INTO run_issues (run_id, level, message) SELECT ?, level, message FROM stg._issues",
-                    [[run_id]],
-                )
+                ).fetchall()
+                counts = {}
+                for entity, mode, fetched, out_of_scope in entities:
+                    c = self._diff_entity(TABLES[entity], mode, run_id, school, source, policy.add_only)
+                    counts[entity] = {**c, "fetched": fetched, "out_of_scope": out_of_scope}
+                reasons = policy.safeguards.reasons(counts) if policy.safeguards else []
                 warnings = self.conn.execute("SELECT count(*) FROM stg._issues").fetchone()[0]
-                self.conn.execute(
-                    "UPDATE sync_runs SET status='ok', finished_at=?, counts=?, state=?, warnings=? WHERE id=?",
-                    [utcnow(), json.dumps(counts), json.dumps(state or {}), warnings, run_id],
-                )
-                self.conn.execute("COMMIT")
+                if policy.dry_run:
+                    if policy.preview_limit:
+                        preview = self.changes(run_id, limit_per_entity=policy.preview_limit)
+                    self.conn.execute("ROLLBACK")
+                    status = "dry-run"
+                else:
+                    status = "held" if reasons else "ok"
+                    if status == "ok":
+                        for entity, mode, _f, _o in entities:
+                            self._write_entity(TABLES[entity], mode, run_id, school, source, now, policy.add_only)
+                    self.conn.execute(
+                        "INSERT INTO run_issues (run_id, level, message) SELECT ?, level, message FROM stg._issues",
+                        [run_id],
+                    )
+                    self.conn.execute(
+                        "UPDATE sync_runs SET status=?, finished_at=?, counts=?, state=?, warnings=?, error=?, "
+                        "mode=? WHERE id=?",
+                        [status, utcnow(), json.dumps(_public(counts)), json.dumps(state or {}), warnings,
+                         "; ".join(reasons) or None, "add-only" if policy.add_only else "mirror", run_id],
+                    )
+                    self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
         finally:
             self.conn.execute("DETACH DATABASE stg")
-        staging.discard()
-        return counts
+        if status == "dry-run":
+            self.db.execute(
+                "UPDATE sync_runs SET status='dry-run', finished_at=?, counts=?, warnings=? WHERE id=?",
+                [utcnow(), json.dumps(_public(counts)), warnings, run_id],
+            )
+        if status != "held":
+            staging.discard()
+        return ApplyOutcome(status, _public(counts), reasons, warnings, preview)
 
-    def _apply_entity(self, spec: TableSpec, mode: str, run_id: int, school: str, source: str,
-                      now: str) -> dict[str, int]:
+    def _diff_entity(self, spec: TableSpec, mode: str, run_id: int, school: str, source: str,
+                     add_only: bool) -> dict[str, int]:
+        """Write one ``changes`` row per insert/update/restore/delete this entity's staging implies."""
         t = q(spec.entity)
-        scope = {"run": run_id, "school": school, "source": source, "entity": spec.entity, "now": now}
+        scope = {"run": run_id, "school": school, "source": source, "entity": spec.entity}
         live_match = "l.school=:school AND l.source=:source AND l.sourced_id=s.sourced_id"
-        counts = {"inserted": 0, "updated": 0, "restored": 0, "deleted": 0, "unchanged": 0}
         ex = self.conn.execute
+        counts = {"inserted": 0, "updated": 0, "restored": 0, "deleted": 0, "delete_skipped": 0, "unchanged": 0}
+        counts["current"] = ex(
+            f"SELECT count(*) FROM main.{t} WHERE school=:school AND source=:source AND deleted_at IS NULL", scope
+        ).fetchone()[0]
+        staged = ex(f"SELECT count(*) FROM stg.{t} WHERE _deleted=0").fetchone()[0]
+        counts["staged"], counts["bulk"] = staged, int(mode == "bulk")
 
-        # inserts: staged, never seen in this school+source
         counts["inserted"] = ex(
             f"INSERT INTO changes (run_id, entity, school, source, sourced_id, action) "
             f"SELECT :run, :entity, :school, :source, s.sourced_id, 'insert' FROM stg.{t} s "
@@ -225,10 +280,30 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?)", audit,
         )
 
-        # write inserts, updates and restores in one upsert
+        gone = _gone(t, mode)
+        live = "l.school=:school AND l.source=:source AND l.deleted_at IS NULL"
+        if add_only:
+            sql = f"SELECT count(*) FROM main.{t} l WHERE {live} AND {gone}"
+            counts["delete_skipped"] = ex(sql, scope).fetchone()[0]
+        else:
+            counts["deleted"] = ex(
+                f"INSERT INTO changes (run_id, entity, school, source, sourced_id, action) "
+                f"SELECT :run, :entity, :school, :source, l.sourced_id, 'delete' FROM main.{t} l "
+                f"WHERE {live} AND {gone}",
+                scope,
+            ).rowcount
+        counts["unchanged"] = staged - counts["inserted"] - counts["updated"] - counts["restored"]
+        return counts
+
+    def _write_entity(self, spec: TableSpec, mode: str, run_id: int, school: str, source: str, now: str,
+                      add_only: bool) -> None:
+        """Apply an entity's staging to its live table: one upsert, then the soft deletes."""
+        t = q(spec.entity)
+        scope = {"run": run_id, "school": school, "source": source, "now": now}
+        cols = spec.columns
         collist = ", ".join(q(c) for c in cols)
         sets = ", ".join(f"{q(c)}=excluded.{q(c)}" for c in cols)
-        ex(
+        self.conn.execute(
             f"INSERT INTO main.{t} (school, source, {collist}, row_hash, created_run, updated_run) "
             f"SELECT :school, :source, {', '.join('s.' + q(c) for c in cols)}, s.row_hash, :run, :run "
             f"FROM stg.{t} s WHERE s._deleted=0 "
@@ -237,27 +312,102 @@ class Store:
             f"WHERE {t}.row_hash IS NOT excluded.row_hash OR {t}.deleted_at IS NOT NULL",
             scope,
         )
+        if not add_only:
+            self.conn.execute(
+                f"UPDATE main.{t} AS l SET deleted_at=:now, deleted_run=:run "
+                f"WHERE l.school=:school AND l.source=:source AND l.deleted_at IS NULL AND {_gone(t, mode)}",
+                scope,
+            )
 
-        # soft deletes: bulk = live rows missing from staging; delta = rows sent as tobedeleted
-        if mode == "bulk":
-            gone = (f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=0)")
-        else:
-            gone = f"EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=1)"
-        live = "l.school=:school AND l.source=:source AND l.deleted_at IS NULL"
-        counts["deleted"] = ex(
-            f"INSERT INTO changes (run_id, entity, school, source, sourced_id, action) "
-            f"SELECT :run, :entity, :school, :source, l.sourced_id, 'delete' FROM main.{t} l "
-            f"WHERE {live} AND {gone}",
-            scope,
-        ).rowcount
-        ex(f"UPDATE main.{t} AS l SET deleted_at=:now, deleted_run=:run WHERE {live} AND {gone}", scope)
+    # -- holds ----------------------------------------------------------------------------------
+    def holds(self) -> list[dict[str, Any]]:
+        return [_decode_run(r) for r in self.db.query("SELECT * FROM sync_runs WHERE status='held' ORDER BY id")]
 
-        staged = ex(f"SELECT count(*) FROM stg.{t} WHERE _deleted=0").fetchone()[0]
-        counts["unchanged"] = staged - counts["inserted"] - counts["updated"] - counts["restored"]
-        return counts
+    def pending_hold(self, school: str, source: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT id FROM sync_runs WHERE school=? AND source=? AND status='held' ORDER BY id DESC LIMIT 1",
+            [school, source],
+        ).fetchone()
+        return row[0] if row else None
+
+    def _held(self, run_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM sync_runs WHERE id=?", [run_id]))
+        if not rows:
+            raise ConfigError(f"no run {run_id} (see rostersync history)")
+        if rows[0]["status"] != "held":
+            raise ConfigError(f"run {run_id} is {rows[0]['status']}, not held (see rostersync holds)")
+        return rows[0]
+
+    def approve(self, run_id: int) -> ApplyOutcome:
+        """Apply a held run exactly as it was staged (safeguards off; the run's own mode)."""
+        run = self._held(run_id)
+        newer = self.conn.execute(
+            "SELECT id FROM sync_runs WHERE school=? AND source=? AND id>? AND status='ok'",
+            [run["school"], run["source"], run_id],
+        ).fetchone()
+        if newer:
+            raise ConfigError(f"run {newer[0]} applied after run {run_id} was held; its diff is stale. "
+                              f"Discard it: rostersync discard {run_id}")
+        path = self.staging_path(run_id)
+        if not path.is_file():
+            raise ConfigError(f"the staged data of run {run_id} is gone ({path}); discard it and sync again")
+        policy = ApplyPolicy(safeguards=None, add_only=run["mode"] == "add-only")
+        state = json.loads(run["state"]) if run["state"] else {}
+        outcome = self.apply(run_id, run["school"], run["source"], StagingArea.reopen(path, run_id), policy, state)
+        self.db.execute("UPDATE sync_runs SET approved_at=?, error=NULL WHERE id=?", [utcnow(), run_id])
+        return outcome
+
+    def discard(self, run_id: int) -> None:
+        """Drop a held run: its staged data and pending changes go, the roster stays as it is."""
+        self._held(run_id)
+        with self.db.atomic():
+            self.db.execute("DELETE FROM changes WHERE run_id=?", [run_id])
+            self.db.execute("UPDATE sync_runs SET status='discarded', finished_at=? WHERE id=?", [utcnow(), run_id])
+        self.staging_path(run_id).unlink(missing_ok=True)
+
+    def recover_interrupted(self, school: str, source: str) -> list[int]:
+        """Runs of this source still 'running' belong to a process that died (the caller holds the
+        source lock, so none is alive): mark them failed and drop their staging files."""
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT id FROM sync_runs WHERE school=? AND source=? AND status='running'", [school, source])]
+        for run_id in ids:
+            self.fail_run(run_id, "interrupted: the process running this sync stopped before it finished")
+            self.staging_path(run_id).unlink(missing_ok=True)
+        return ids
 
     def close(self) -> None:
         self.db.close()
+
+
+def _gone(t: str, mode: str) -> str:
+    """SQL: the live row ``l`` is deleted by this run (bulk: missing from staging; delta: sent as tobedeleted)."""
+    if mode == "bulk":
+        return f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=0)"
+    return f"EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=1)"
+
+
+def _public(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Counts as reported: without the internal staged/bulk markers."""
+    return {e: {k: v for k, v in c.items() if k not in ("staged", "bulk")} for e, c in counts.items()}
+
+
+@attrs.frozen
+class ApplyPolicy:
+    """How to apply a run: which safeguards hold it, add-only (no deletes), or a dry run."""
+
+    safeguards: Safeguards | None = attrs.Factory(Safeguards)
+    add_only: bool = False
+    dry_run: bool = False
+    preview_limit: int = 0  # dry runs: how many changes per entity to return for display
+
+
+@attrs.frozen
+class ApplyOutcome:
+    status: str  # ok | held | dry-run
+    counts: dict[str, dict[str, int]]
+    reasons: list[str] = attrs.Factory(list)
+    warnings: int = 0
+    preview: list[dict[str, Any]] = attrs.Factory(list)
 
 
 def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
@@ -277,6 +427,7 @@ class StagingArea:
     def __init__(self, path: Path, run_id: int) -> None:
         self.path = path
         self.run_id = run_id
+        self.conn: sqlite3.Connection | None = None
         if path.exists():
             path.unlink()
         _create_private(path)
@@ -290,6 +441,14 @@ class StagingArea:
         self.conn.execute("CREATE TABLE _issues (level TEXT, message TEXT)")
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
+
+    @classmethod
+    def reopen(cls, path: Path, run_id: int) -> StagingArea:
+        """A held run's staging file, for approve (read by apply through ATTACH; not written)."""
+        area = cls.__new__(cls)
+        area.path, area.run_id, area.conn = path, run_id, None
+        area._modes, area._locations = {}, {}
+        return area
 
     def declare(self, entity: str, mode: str, location: str) -> None:
         """Say that this run carries ``entity`` (even with no rows: an empty bulk file is a statement)."""
@@ -373,7 +532,9 @@ class StagingArea:
                               [(m,) for m in messages])
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def discard(self) -> None:
         self.close()
