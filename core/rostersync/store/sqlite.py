@@ -185,6 +185,7 @@ class Store:
         rolls everything back; a held run commits only its pending ``changes`` rows and keeps its
         staging file for ``approve``/``discard``; otherwise the roster rows are written too.
         """
+        staging.finish()
         staging.close()
         now = utcnow()
         preview: list[dict[str, Any]] = []
@@ -441,13 +442,14 @@ class StagingArea:
         self.conn.execute("CREATE TABLE _issues (level TEXT, message TEXT)")
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
+        self._indexed: set[str] = set()
 
     @classmethod
     def reopen(cls, path: Path, run_id: int) -> StagingArea:
         """A held run's staging file, for approve (read by apply through ATTACH; not written)."""
         area = cls.__new__(cls)
         area.path, area.run_id, area.conn = path, run_id, None
-        area._modes, area._locations = {}, {}
+        area._modes, area._locations, area._indexed = {}, {}, set()
         return area
 
     def declare(self, entity: str, mode: str, location: str) -> None:
@@ -456,11 +458,12 @@ class StagingArea:
             if self._modes[entity] != mode:
                 raise RostersyncError(f"{location}: {entity} is both bulk and delta in one run")
             return
+        self.finish()  # the entities before this one are complete: index them
         spec = TABLES[entity]
         cols = ", ".join(f"{q(c)} {'INTEGER' if spec.types[c] is int else 'TEXT'}" for c in spec.columns
                          if c != "sourced_id")
         self.conn.execute(
-            f"CREATE TABLE {q(entity)} (sourced_id TEXT PRIMARY KEY, {cols}, row_hash TEXT, "
+            f"CREATE TABLE {q(entity)} (sourced_id TEXT NOT NULL, {cols}, row_hash BLOB, "
             f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER)"
         )
         self.conn.execute(
@@ -496,6 +499,25 @@ class StagingArea:
         self.conn.execute("COMMIT")
         return len(rows)
 
+    def finish(self) -> None:
+        """Index what has been staged. Building the unique sourcedId index once, after the rows are in,
+        is several times cheaper than maintaining it row by row; a duplicate fails it and is reported
+        with the lines of both occurrences."""
+        if self.conn is None:
+            return
+        for entity in self._modes.keys() - self._indexed:
+            try:
+                self.conn.execute(f"CREATE UNIQUE INDEX {q('ux_' + entity)} ON {q(entity)} (sourced_id)")
+            except sqlite3.IntegrityError:
+                sid, first, second = self.conn.execute(
+                    f"SELECT sourced_id, min(_line), max(_line) FROM {q(entity)} GROUP BY sourced_id "
+                    f"HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 1"
+                ).fetchone()
+                also = f" (first seen on line {first})" if first else ""
+                raise DataError(f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique",
+                                self._locations[entity], second, "sourcedId") from None
+            self._indexed.add(entity)
+
     def _raise_duplicate(self, batch: MappedBatch, lines: Sequence[int | None]) -> None:
         seen: dict[str, int | None] = {}
         for record, line in zip(batch.records, lines, strict=True):
@@ -519,6 +541,8 @@ class StagingArea:
         """Which of ``ids`` this run has staged for ``entity``."""
         if entity not in self._modes or not ids:
             return set()
+        if entity not in self._indexed:
+            self.finish()
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
