@@ -534,6 +534,28 @@ def changes(ctx: Ctx, run_id: int, entity: str | None, show_warnings: bool, as_j
 
 
 @main.command()
+@click.argument("school_id")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the OneRoster CSV files into.")
+@click.option("--raw", is_flag=True, help="Do not defuse formula-like cells (=, +, -, @) for spreadsheets.")
+@json_option
+@pass_ctx
+def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> None:
+    """Write a school's current roster as a OneRoster 1.1 CSV bundle."""
+    from rostersync.export import export_school
+    from rostersync.output import emit
+
+    ctx.config.school(school_id)
+    store = ctx.store()
+    try:
+        written = export_school(store, school_id, folder, raw=raw)
+    finally:
+        store.close()
+    emit([{"file": name, "rows": n} for name, n in written.items()], ["file", "rows"], as_json=as_json,
+         title=f"Exported {school_id} to {folder}", empty="the school's roster is empty")
+
+
+@main.command()
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the demo's config and database (default: a new temporary folder).")
 @json_option
