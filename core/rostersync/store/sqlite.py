@@ -24,6 +24,7 @@ from rostersync.batches import MappedBatch
 from rostersync.errors import ConfigError, DataError, RostersyncError
 from rostersync.model import ENTITIES
 from rostersync.safeguards import Safeguards
+from rostersync.secrets import redact
 from rostersync.store.schema import BOOKKEEPING, TABLES, TableSpec, row_hash
 
 KEY = ("school", "source", "sourced_id")
@@ -102,13 +103,14 @@ class Store:
     def fail_run(self, run_id: int, error: str, counts: dict[str, Any] | None = None) -> None:
         self.db.execute(
             "UPDATE sync_runs SET status='failed', finished_at=?, error=?, counts=? WHERE id=?",
-            [utcnow(), error, json.dumps(counts or {}), run_id],
+            [utcnow(), redact(error), json.dumps(counts or {}), run_id],
         )
 
     def skip_run(self, run_id: int, reason: str) -> None:
         """A run that rightly did nothing (no new data, blackout...): the roster is untouched."""
         self.db.execute(
-            "UPDATE sync_runs SET status='skipped', finished_at=?, error=? WHERE id=?", [utcnow(), reason, run_id]
+            "UPDATE sync_runs SET status='skipped', finished_at=?, error=? WHERE id=?",
+            [utcnow(), redact(reason), run_id],
         )
 
     def last_started(self, school: str, source: str) -> dt.datetime | None:
@@ -553,7 +555,7 @@ class StagingArea:
     def warn(self, messages: Sequence[str]) -> None:
         """Record warnings (skipped or repaired rows) for the run's report."""
         self.conn.executemany("INSERT INTO _issues (level, message) VALUES ('warning', ?)",
-                              [(m,) for m in messages])
+                              [(redact(m),) for m in messages])
 
     def close(self) -> None:
         if self.conn is not None:
