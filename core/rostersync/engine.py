@@ -68,6 +68,8 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, *, full
                     progress(mapped.entity, len(mapped.records))
             staging.warn(context.warnings)
             counts = store.apply(run_id, school.id, enabled.name, staging, context.next_state)
+            for message in context.run_after_success():
+                store.add_warning(run_id, message)
         run = store.run(run_id) or {}
         return RunResult(run_id, school.id, enabled.name, "ok", counts, warnings=run.get("warnings") or 0)
     except NothingNew as exc:
