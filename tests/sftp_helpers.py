@@ -92,16 +92,19 @@ def warnings_of(cli, run: dict) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 class CuttingProxy:
-    """A TCP proxy on 127.0.0.1 that drops a connection after ``cut_after`` bytes from the server.
+    """A TCP proxy on 127.0.0.1 that breaks a connection after ``cut_after`` bytes from the server.
 
-    Only the first ``cut_connections`` connections are cut; later ones pass everything, as a
-    flaky link that recovers would.
+    ``stall=False`` drops the connection (a reset link, a restarted server); ``stall=True`` keeps it
+    open but forwards nothing more (a dead link nobody closes: only a timeout notices). Only the
+    first ``cut_connections`` connections are broken; later ones pass everything, as a flaky link
+    that recovers would.
     """
 
-    def __init__(self, target_port: int, cut_after: int, cut_connections: int) -> None:
+    def __init__(self, target_port: int, cut_after: int, cut_connections: int, stall: bool = False) -> None:
         self.target_port = target_port
         self.cut_after = cut_after
         self.cut_connections = cut_connections
+        self.stall = stall
         self.connections = 0
         self.cuts = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -128,6 +131,8 @@ class CuttingProxy:
                 if limit is not None and sent + len(data) > limit:
                     dst.sendall(data[: limit - sent])
                     self.cuts += 1
+                    if self.stall:
+                        self._stop.wait()
                     break
                 dst.sendall(data)
                 sent += len(data)

@@ -71,3 +71,26 @@ def test_a_link_that_keeps_dropping_fails_the_run_and_leaves_the_roster(cli, ssh
     assert link.connections - 1 == 3  # the first sync's connection, then three attempts
     assert roster_snapshot(db_path) == before
     assert family_name(db_path) != "Changed"
+
+
+def test_a_stalled_transfer_hits_the_idle_timeout_and_resumes(cli, sshd, sftp_school, drops, proxy, db_path):
+    put_bundle(drops, sshd)
+    link = proxy(cut_after=120_000, cut_connections=1)
+    link.stall = True  # the link goes silent instead of dropping
+    enable(cli, sshd, drops, auth="key", port=link.port, host_key=sshd.host_fingerprint, idle_timeout=0.5)
+    run = sync(cli)
+    assert run["status"] == "ok", run
+    assert run["counts"]["users"]["inserted"] == LINCOLN_USERS
+    warnings = warnings_of(cli, run)
+    assert any("no data for the idle_timeout" in w and "attempt 2 of 4" in w for w in warnings), warnings
+
+
+def test_a_server_that_never_answers_fails_at_the_banner(cli, sshd, sftp_school, drops, proxy, db_path):
+    put_bundle(drops, sshd)
+    link = proxy(cut_after=0, cut_connections=1)
+    link.stall = True  # accepts the TCP connection, never says a word
+    enable(cli, sshd, drops, auth="key", port=link.port, host_key=sshd.host_fingerprint, connect_timeout=0.5)
+    result = cli("sync", "lincoln")
+    assert result.exit_code == 1
+    assert f"no SSH handshake within 0.5s: is port {link.port} an SSH server?" in result.output
+    assert link.connections == 1  # a first connect is not retried: the next scheduled run tries again

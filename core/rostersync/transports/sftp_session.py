@@ -171,12 +171,14 @@ def _connect_error(exc: BaseException, settings: Any, context: Any, verified_by:
                          where, transient=reconnecting)
     if isinstance(exc, TimeoutError | socket.timeout):
         return SftpError(f"no answer within {timeout:g}s (a firewall, or a wrong host or port?)", where,
-                         transient=True)
-    if isinstance(exc, paramiko.SSHException) and "banner" in str(exc).lower():
-        return SftpError(f"no SSH banner within {timeout:g}s: is port {port} an SSH server?", where,
+                         transient=reconnecting)
+    if isinstance(exc, paramiko.SSHException) and any(
+            m in str(exc) for m in ("banner", "No existing session", "Negotiation failed")):
+        return SftpError(f"no SSH handshake within {timeout:g}s: is port {port} an SSH server?", where,
                          transient=reconnecting)
     if isinstance(exc, EOFError | ConnectionError):
-        return SftpError("the server closed the connection during the SSH handshake", where, transient=True)
+        return SftpError("the server closed the connection during the SSH handshake", where,
+                         transient=reconnecting)
     if isinstance(exc, OSError):
         return SftpError(f"cannot connect: {exc.strerror or exc}", where, transient=reconnecting)
     return SftpError(f"SSH negotiation failed: {exc}", where, transient=reconnecting)
@@ -186,8 +188,9 @@ def _connect_error(exc: BaseException, settings: Any, context: Any, verified_by:
 def open_session(settings: Any, context: Any, *, reconnecting: bool = False) -> Iterator[Session]:
     """Connect, verify the host key, authenticate and start SFTP; close everything on exit.
 
-    ``reconnecting`` (a retry after a dropped connection) makes a refused or reset connection a
-    transient error, worth another retry; on a first connect it is a configuration problem.
+    ``reconnecting`` (a retry after a dropped connection) makes a refused, reset or silent server a
+    transient error, worth another retry. On a first connect the run fails at once with the reason
+    (a wrong host or port, a server down): the next scheduled run tries again.
     """
     import paramiko
 
