@@ -110,8 +110,13 @@ def _file(folder: str, entry: Any) -> RemoteFile:
                       int(entry.st_mtime or 0))
 
 
+def _plain_name(name: str) -> bool:
+    """A name that stays inside the download folder (a hostile server could list ``../x.csv``)."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
 def _regular(entries: list[Any]) -> list[Any]:
-    return [e for e in entries if e.st_mode is not None and stat.S_ISREG(e.st_mode)]
+    return [e for e in entries if e.st_mode is not None and stat.S_ISREG(e.st_mode) and _plain_name(e.filename)]
 
 
 def _folder_drop(name: str, folder: str, entries: list[Any], settings: Any) -> Drop | None:
@@ -142,7 +147,7 @@ def list_drops(sftp: Any, settings: Any, where: str) -> list[Drop]:
             drops = [here]
         else:
             subfolders = [e for e in entries if e.st_mode is not None and stat.S_ISDIR(e.st_mode)
-                          and e.filename not in (ARCHIVE, ".", "..")]
+                          and _plain_name(e.filename) and e.filename != ARCHIVE]
             drops = []
             for sub in subfolders:
                 path = posixpath.join(root, sub.filename)

@@ -66,7 +66,7 @@ class _HostKeyPolicy:
         self.pinned = pinned
 
     def missing_host_key(self, _client: Any, _hostname: str, key: Any) -> None:
-        if not (self.pinned and key.fingerprint == self.pinned):
+        if not (self.pinned and key.fingerprint == self.pinned.rstrip("=")):
             raise _UnknownHostKey(key)
 
 
