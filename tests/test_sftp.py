@@ -12,6 +12,7 @@ import time
 import zipfile
 from typing import TYPE_CHECKING
 
+import pytest
 from conftest import edit_csv, roster_snapshot
 from rostersync.demo import sample_bundle
 
@@ -350,3 +351,20 @@ def test_a_zip_with_an_escaping_entry_fails_the_run(cli, sshd, sftp_school, drop
     assert result.exit_code == 1
     assert "roster.zip: refusing zip entry '../../outside.csv'" in result.output
     assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+
+
+def test_a_failed_archive_step_is_a_warning_on_the_committed_run(cli, sshd, sftp_school, drops, db_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs a folder the SFTP account can read but not write: the test user differs from root")
+    readonly = drops / "readonly"
+    readonly.mkdir(mode=0o755)  # owned by root: the SFTP account cannot create archive/ in it
+    zip_bundle(readonly / "roster.zip", sshd)
+    enable(cli, sshd, readonly, auth="key", file_pattern="*.zip", archive=True)
+    run = sync(cli)
+    assert run["status"] == "ok", run
+    assert run["warnings"] == 1
+    (warning,) = warnings_of(cli, run)
+    assert "after the sync:" in warning and "archiving roster.zip: permission denied" in warning
+    assert run["counts"]["users"]["inserted"] == LINCOLN_USERS  # the roster was applied all the same
+    assert (readonly / "roster.zip").exists()
+    assert sync(cli)["status"] == "skipped"  # still remembered as imported
