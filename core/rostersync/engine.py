@@ -115,8 +115,11 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
                                  dry_run=options.dry_run, preview_limit=options.preview_limit)
             outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)
+            after = context.run_after_success() if outcome.status == "ok" else []
+            for message in after:
+                store.add_warning(run_id, message)
         return RunResult(run_id, school.id, enabled.name, outcome.status, outcome.counts,
-                         error="; ".join(outcome.reasons) or None, warnings=outcome.warnings,
+                         error="; ".join(outcome.reasons) or None, warnings=outcome.warnings + len(after),
                          preview=outcome.preview)
     except NothingNew as exc:
         staging.discard()

@@ -122,6 +122,13 @@ class Store:
             return None
         return dt.datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
+    def add_warning(self, run_id: int, message: str) -> None:
+        """A warning about a run that has already finished (e.g. from work done after it committed)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO run_issues (run_id, level, message) VALUES (?, 'warning', ?)",
+                            [run_id, message])
+            self.db.execute("UPDATE sync_runs SET warnings = coalesce(warnings, 0) + 1 WHERE id=?", [run_id])
+
     def last_state(self, school: str, source: str) -> dict[str, Any]:
         """The connector state left by the last successful run of this source (delta cursors...)."""
         row = self.conn.execute(

@@ -1,0 +1,173 @@
+"""Transport for connectors of kind ``sftp``: pull the newest complete roster drop from an SFTP server.
+
+A sync connects (host key verified, see :mod:`.sftp_session`), picks the newest complete drop
+(:mod:`.sftp_drops`), skips it when it is the drop the last successful run imported, downloads it
+into the run's private work folder (:mod:`.sftp_download`), unpacks a zip (:mod:`.zipdrop`) and
+hands the folder to :func:`rostersync.csvbundle.read_bundle`, like the local-folder transport. The
+connection is closed before any row is parsed. With ``archive`` on, the drop is moved into
+``archive/`` on the server once the run has committed.
+
+Settings are those of :class:`rostersync_connectors.sftp_csv.SftpSettings`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rostersync import hookimpl
+from rostersync.batches import RawBatch
+from rostersync.connector import CheckStep, Connector, FetchContext
+from rostersync.csvbundle import bundle_plan, read_bundle
+from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
+from rostersync.transports.sftp_archive import archive_drop
+from rostersync.transports.sftp_download import download_drop
+from rostersync.transports.sftp_drops import REMOTE_FOLDER, Choice, Drop, choose_drop, iso, list_drops
+from rostersync.transports.sftp_session import SESSION_STEPS, Session, SftpError, location, open_session
+from rostersync.transports.zipdrop import extract_zip
+
+KIND = "sftp"
+
+
+@hookimpl
+def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch] | None:
+    if connector.kind != KIND:
+        return None
+    return _fetch(context)
+
+
+def _fetch(context: FetchContext) -> Iterator[RawBatch]:
+    settings = context.settings
+    folder = pull_drop(context)
+    yield from read_bundle(folder, settings.format, demographics=settings.demographics)
+
+
+def pull_drop(context: FetchContext) -> Path:
+    """Download the drop this run should import and return the local folder holding its files.
+
+    Raises :class:`NothingNew` when there is no complete drop newer than the one imported last.
+    """
+    settings = context.settings
+    where = location(settings, settings.remote_path)
+    with open_session(settings, context) as session:
+        choice = choose_drop(session.sftp, settings, where)
+        drop = _refuse_unchanged(choice, context, where)
+        files = _download(session, drop, context)
+    if choice.unfinished:
+        context.warn(f"{where}: {choice.unfinished_note()}")
+    context.next_state["drop"] = {**drop.as_state(), "imported_at": _now()}
+    if settings.archive:
+        context.after_success(lambda: _archive(context, drop))
+    return _bundle_folder(drop, files, context)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _refuse_unchanged(choice: Choice, context: FetchContext, where: str) -> Drop:
+    """The chosen drop, unless it is not newer than the one imported last (``--full`` overrides)."""
+    last = context.state.get("drop") or {}
+    pending = f"; {choice.unfinished_note()}" if choice.unfinished else ""
+    since = (f"no new files since {last.get('name')!r} (modified {iso(int(last.get('mtime', 0)))}) was imported "
+             f"at {last.get('imported_at', '?')}") if last else ""
+    drop = choice.drop
+    if drop is None:
+        if choice.unfinished:
+            raise NothingNew(f"{where}: {since + ': ' if since else ''}no complete drop yet{pending}")
+        if since:
+            raise NothingNew(f"{where}: {since}")
+        raise SourceError(f"no files matching {context.settings.file_pattern!r} (check remote_path and "
+                          "file_pattern)", where)
+    if context.full or not last:
+        return drop
+    if drop.fingerprint == last.get("files") and drop.path == last.get("path"):
+        raise NothingNew(f"{where}: {since}{pending} (sync --full imports it again)")
+    if drop.mtime < int(last.get("mtime", 0)):
+        raise NothingNew(f"{where}: the newest complete drop {drop.name!r} is older than {last.get('name')!r}, "
+                         f"imported before; not going back in time (sync --full imports it){pending}")
+    return drop
+
+
+@contextmanager
+def _reconnect(context: FetchContext) -> Iterator[Any]:
+    with open_session(context.settings, context, reconnecting=True) as session:
+        yield session.sftp
+
+
+def _download(session: Session, drop: Drop, context: FetchContext) -> list[Path]:
+    assert context.work_dir is not None, "the engine gives every run a work_dir"
+    settings = context.settings
+    where = location(settings, drop.path)
+    return download_drop(session.sftp, lambda: _reconnect(context), drop, context.work_dir / "download",
+                         settings, where, context.warn)
+
+
+def _bundle_folder(drop: Drop, files: list[Path], context: FetchContext) -> Path:
+    if drop.kind != "zip":
+        return files[0].parent
+    assert context.work_dir is not None
+    return extract_zip(files[0], context.work_dir / "bundle", context.settings.max_unzipped_mb * 1024 * 1024)
+
+
+def _archive(context: FetchContext, drop: Drop) -> list[str]:
+    settings = context.settings
+    where = location(settings, settings.remote_path)
+    with open_session(settings, context, reconnecting=True) as session:
+        notes = archive_drop(session.sftp, drop, settings.remote_path, where)
+    return [f"{where}: archive: {note}" for note in notes]
+
+
+# -- rostersync check -------------------------------------------------------------------------------
+STAGES = (*SESSION_STEPS, REMOTE_FOLDER, "drop", "download", "required files")
+
+
+@hookimpl
+def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
+    if connector.kind != KIND:
+        return None
+    steps: list[CheckStep] = []
+    try:
+        _check(context, steps)
+    except SftpError as exc:
+        passed = SESSION_STEPS[: SESSION_STEPS.index(exc.step)] if exc.step in SESSION_STEPS else ()
+        steps += [CheckStep(name, True, location(context.settings)) for name in passed]
+        steps.append(CheckStep(exc.step, False, str(exc)))
+    except ConfigError as exc:
+        steps.append(CheckStep("settings", False, str(exc)))
+    except RostersyncError as exc:  # the stage after the last one that passed
+        steps.append(CheckStep(STAGES[min(len(steps), len(STAGES) - 1)], False, str(exc)))
+    return steps
+
+
+def _check(context: FetchContext, steps: list[CheckStep]) -> None:
+    """Append a passed step per stage, in :data:`STAGES` order; raise at the first failing one."""
+    settings = context.settings
+    where = location(settings, settings.remote_path)
+    with open_session(settings, context) as session:
+        steps += [CheckStep("connect", True, f"{settings.host}:{settings.port}"),
+                  CheckStep("host key", True, f"{session.host_key} (verified by {session.verified_by})"),
+                  CheckStep("authenticate", True, f"{settings.username} with {session.auth}")]
+        drops = list_drops(session.sftp, settings, where)
+        steps.append(CheckStep(REMOTE_FOLDER, True, f"{settings.remote_path}: {len(drops)} drop(s) matching "
+                                                    f"{settings.file_pattern}"))
+        choice = choose_drop(session.sftp, settings, where)
+        if choice.drop is None:
+            why = choice.unfinished_note() or f"no files matching {settings.file_pattern!r}"
+            raise SourceError(f"nothing a sync could import: {why}", where)
+        try:
+            _refuse_unchanged(choice, context, where)
+            verdict = "a sync would import it"
+        except NothingNew as exc:
+            verdict = f"a sync would skip it: {exc}"
+        pending = f"; newer: {choice.unfinished_note()}" if choice.unfinished else ""
+        steps.append(CheckStep("drop", True, f"{choice.drop.describe()}; {verdict}{pending}"))
+        files = _download(session, choice.drop, context)
+    steps.append(CheckStep("download", True, f"{len(files)} file(s), {choice.drop.size:,} bytes into a private "
+                                             "temporary folder"))
+    plan = bundle_plan(_bundle_folder(choice.drop, files, context))
+    listed = ", ".join(f"{name} ({mode})" for name, _entity, mode in plan)
+    steps.append(CheckStep("required files", True, listed or "manifest declares no files"))

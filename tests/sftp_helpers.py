@@ -1,0 +1,148 @@
+"""Helpers for the SFTP tests: drops on the server, enabling sftp-csv, and a TCP proxy that cuts links."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import threading
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from conftest import edit_csv
+from rostersync.demo import sample_bundle
+
+if TYPE_CHECKING:
+    from sftp_fixtures import SshServer
+
+PASSWORD_ENV, PASSPHRASE_ENV = "RS_TEST_SFTP_PASSWORD", "RS_TEST_SFTP_PASSPHRASE"
+LINCOLN_USERS = 384
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def put_bundle(folder: Path, server: SshServer, edit_users=None) -> Path:  # type: ignore[no-untyped-def]
+    """Copy the sample district into ``folder`` on the server (optionally editing users.csv)."""
+    shutil.copytree(sample_bundle(), folder, dirs_exist_ok=True)
+    if edit_users:
+        edit_csv(folder / "users.csv", edit_users)
+    server.chown(folder)
+    return folder
+
+
+def zip_bundle(target: Path, server: SshServer, edit_users=None, mtime: float | None = None) -> Path:  # type: ignore[no-untyped-def]
+    staging = target.parent / f".{target.name}.src"
+    put_bundle(staging, server, edit_users)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(staging.iterdir()):
+            zf.write(path, path.name)
+    shutil.rmtree(staging)
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
+    server.chown(target)
+    return target
+
+
+def rename_first_student(name: str):  # type: ignore[no-untyped-def]
+    def edit(rows):  # type: ignore[no-untyped-def]
+        for row in rows:
+            if row["sourcedId"] == "le-stu-0001":
+                row["familyName"] = name
+        return rows
+    return edit
+
+
+def family_name(db: Path, sourced_id: str = "le-stu-0001") -> str:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT family_name FROM users WHERE sourced_id=?", [sourced_id]).fetchone()[0]
+
+
+def as_json(result) -> object:  # type: ignore[no-untyped-def]
+    return json.loads(result.output)
+
+
+def enable(cli, server: SshServer, remote: Path, *, auth: str = "password", **extra: object) -> None:  # type: ignore[no-untyped-def]
+    settings: dict[str, object] = {
+        "host": server.host, "port": server.port, "username": server.user, "remote_path": remote,
+        "known_hosts": server.known_hosts, "settle_seconds": 0, "retry_wait": 0.05,
+    }
+    if auth == "password":
+        server.require_password()
+        settings["password"] = f"env:{PASSWORD_ENV}"
+    elif auth == "key":
+        settings.update(private_key=f"file:{server.key}", key_passphrase=f"env:{PASSPHRASE_ENV}")
+    settings.update(extra)
+    args = [part for key, value in settings.items() for part in ("--set", f"{key}={value}")]
+    result = cli("enable", "lincoln", "sftp-csv", *args)
+    assert result.exit_code == 0, result.output
+
+
+def sync(cli, *args: str) -> dict:  # type: ignore[no-untyped-def]
+    result = cli("sync", "lincoln", "--json", *args)
+    runs = as_json(result)
+    assert len(runs) == 1, result.output
+    return runs[0]
+
+
+def warnings_of(cli, run: dict) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w["message"] for w in as_json(cli("changes", str(run["run"]), "--warnings", "--json"))]
+
+
+class CuttingProxy:
+    """A TCP proxy on 127.0.0.1 that breaks a connection after ``cut_after`` bytes from the server.
+
+    ``stall=False`` drops the connection (a reset link, a restarted server); ``stall=True`` keeps it
+    open but forwards nothing more (a dead link nobody closes: only a timeout notices). Only the
+    first ``cut_connections`` connections are broken; later ones pass everything, as a flaky link
+    that recovers would.
+    """
+
+    def __init__(self, target_port: int, cut_after: int, cut_connections: int, stall: bool = False) -> None:
+        self.target_port = target_port
+        self.cut_after = cut_after
+        self.cut_connections = cut_connections
+        self.stall = stall
+        self.connections = 0
+        self.cuts = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            limit = self.cut_after if self.connections <= self.cut_connections else None
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, limit), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+        sent = 0
+        try:
+            while data := src.recv(16384):
+                if limit is not None and sent + len(data) > limit:
+                    dst.sendall(data[: limit - sent])
+                    self.cuts += 1
+                    if self.stall:
+                        self._stop.wait()
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
