@@ -439,15 +439,22 @@ class StagingArea:
             "fetched INTEGER NOT NULL DEFAULT 0, out_of_scope INTEGER NOT NULL DEFAULT 0)"
         )
         self.conn.execute("CREATE TABLE _issues (level TEXT, message TEXT)")
+        # _files: the file each staged row came from (``_file``), for file:line in reports;
+        # _out_of_scope: ids the school's scope dropped, so references to them are not called dangling
+        self.conn.execute("CREATE TABLE _files (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+        self.conn.execute("CREATE TABLE _out_of_scope (entity TEXT, sourced_id TEXT)")
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
+        self._file_ids: dict[str, int] = {}
+        #: what a second row with a staged sourcedId does: "error" (refuse the run) or "skip" (warn)
+        self.on_duplicate = "error"
 
     @classmethod
     def reopen(cls, path: Path, run_id: int) -> StagingArea:
         """A held run's staging file, for approve (read by apply through ATTACH; not written)."""
         area = cls.__new__(cls)
         area.path, area.run_id, area.conn = path, run_id, None
-        area._modes, area._locations = {}, {}
+        area._modes, area._locations, area._file_ids, area.on_duplicate = {}, {}, {}, "error"
         return area
 
     def declare(self, entity: str, mode: str, location: str) -> None:
@@ -461,7 +468,7 @@ class StagingArea:
                          if c != "sourced_id")
         self.conn.execute(
             f"CREATE TABLE {q(entity)} (sourced_id TEXT PRIMARY KEY, {cols}, row_hash TEXT, "
-            f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER)"
+            f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER, _file INTEGER)"
         )
         self.conn.execute(
             "INSERT INTO _entities (entity, mode, position) VALUES (?, ?, ?)",
@@ -476,44 +483,72 @@ class StagingArea:
         self.declare(entity, mode, batch.location)
         spec = TABLES[entity]
         lines = batch.lines or [None] * len(batch.records)
+        file_id = self._file_id(batch.location)
         rows = []
         for record, line in zip(batch.records, lines, strict=True):
             row = spec.to_row(record)
             deleted = 1 if record.status == "tobedeleted" and mode == "delta" else 0
-            rows.append((*row, row_hash(row), deleted, line))
-        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 3))
+            rows.append((*row, row_hash(row), deleted, line, file_id))
+        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 4))
         collist = ", ".join(q(c) for c in spec.columns)
-        sql = f"INSERT INTO {q(entity)} ({collist}, row_hash, _deleted, _line) VALUES ({placeholders})"
+        sql = f"INSERT INTO {q(entity)} ({collist}, row_hash, _deleted, _line, _file) VALUES ({placeholders})"
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(sql, rows)
         except sqlite3.IntegrityError:
             self.conn.execute("ROLLBACK")
-            self._raise_duplicate(batch, lines)
-            raise
+            if self.on_duplicate != "skip":
+                self._raise_duplicate(batch, lines)
+                raise
+            self.conn.execute("BEGIN")
+            rows = self._skip_duplicates(batch, rows, lines)
+            self.conn.executemany(sql, rows)
         self.conn.execute("UPDATE _entities SET fetched = fetched + ? WHERE entity=?", [len(rows), entity])
         self.warn(batch.warnings)
         self.conn.execute("COMMIT")
         return len(rows)
 
-    def _raise_duplicate(self, batch: MappedBatch, lines: Sequence[int | None]) -> None:
+    def _file_id(self, location: str) -> int:
+        if location not in self._file_ids:
+            self.conn.execute("INSERT OR IGNORE INTO _files (name) VALUES (?)", [location])
+            self._file_ids[location] = self.conn.execute("SELECT id FROM _files WHERE name=?", [location]).fetchone()[0]
+        return self._file_ids[location]
+
+    def _duplicates(self, batch: MappedBatch, lines: Sequence[int | None]) -> Iterator[tuple[int, str]]:
+        """(index in batch, message) for each record whose sourcedId is already staged or repeats."""
         seen: dict[str, int | None] = {}
-        for record, line in zip(batch.records, lines, strict=True):
+        for n, (record, line) in enumerate(zip(batch.records, lines, strict=True)):
             sid = record.sourced_id
             earlier = self.conn.execute(
-                f"SELECT _line FROM {q(batch.entity)} WHERE sourced_id=?", [sid]
+                f"SELECT s._line, f.name FROM {q(batch.entity)} s LEFT JOIN _files f ON f.id = s._file "
+                f"WHERE s.sourced_id=?", [sid]
             ).fetchone()
             if sid in seen or earlier:
-                first = seen.get(sid) if sid in seen else earlier[0]
-                also = f" (first seen on line {first})" if first else ""
-                raise DataError(f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique",
-                                batch.location, line, "sourcedId")
-            seen[sid] = line
+                first, where = (seen.get(sid), batch.location) if sid in seen else earlier
+                also = "" if not first else (f" (first seen on line {first})" if where == batch.location
+                                             else f" (first seen at {where}:{first})")
+                yield n, f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique"
+            else:
+                seen[sid] = line
 
-    def count_out_of_scope(self, entity: str, n: int) -> None:
-        """Rows the source sent that belong to other schools (not staged, reported in the counts)."""
+    def _raise_duplicate(self, batch: MappedBatch, lines: Sequence[int | None]) -> None:
+        for n, message in self._duplicates(batch, lines):
+            raise DataError(message, batch.location, lines[n], "sourcedId")
+
+    def _skip_duplicates(self, batch: MappedBatch, rows: list[tuple], lines: Sequence[int | None]) -> list[tuple]:
+        """The duplicate policy "skip": keep the first row of each sourcedId, warn about the others."""
+        dupes = dict(self._duplicates(batch, lines))
+        self.warn([f"{batch.location}:{lines[n]}:sourcedId: skipped: {m}" for n, m in dupes.items()])
+        return [row for n, row in enumerate(rows) if n not in dupes]
+
+    def count_out_of_scope(self, entity: str, n: int, ids: Sequence[str] = ()) -> None:
+        """Rows the source sent that belong to other schools (not staged, reported in the counts).
+        ``ids`` (when others may refer to them) lets the reference checks tell them from dangling ids."""
         if n:
             self.conn.execute("UPDATE _entities SET out_of_scope = out_of_scope + ? WHERE entity=?", [n, entity])
+        if ids:
+            self.conn.executemany("INSERT INTO _out_of_scope (entity, sourced_id) VALUES (?, ?)",
+                                  [(entity, i) for i in ids])
 
     def staged_ids(self, entity: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` this run has staged for ``entity``."""
