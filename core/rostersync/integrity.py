@@ -105,7 +105,8 @@ REFERENCES = (
     Reference("course_resources", "resource_sourced_id", "resources", "resource"),
 )
 
-#: Column names of formats whose headers differ from OneRoster's, by file (lower-case)
+#: Clever's column names, by file (lower-case), used when the run read Clever files (it has schools.csv,
+#: a name no OneRoster bundle uses); otherwise the OneRoster header names
 CLEVER_LABELS = {
     "enrollments.csv": {"class_sourced_id": "Section_id", "user_sourced_id": "Student_id"},
     "sections.csv": {"course_sourced_id": "Course_number", "school_sourced_id": "School_id",
@@ -116,11 +117,11 @@ CLEVER_LABELS = {
 }
 
 
-def column_label(file: str, entity: str, attr: str) -> str:
+def column_label(file: str, entity: str, attr: str, clever: bool = False) -> str:
     """The header name a row's attribute came from, for ``file:line:column`` messages."""
-    clever = CLEVER_LABELS.get(file.rsplit("/", 1)[-1].lower())
-    if clever and attr in clever:
-        return clever[attr]
+    labels = CLEVER_LABELS.get(file.rsplit("/", 1)[-1].lower(), {}) if clever else {}
+    if attr in labels:
+        return labels[attr]
     spec = FILES.get(entity)
     return next((c.name for c in spec.columns if c.attr == attr), attr) if spec else attr
 
@@ -184,6 +185,7 @@ def verify_references(conn: sqlite3.Connection, policy: CheckPolicy, roster: Liv
     on_error = on_error or report.add_error
     modes = dict(conn.execute("SELECT entity, mode FROM _entities").fetchall())
     files = dict(conn.execute("SELECT id, name FROM _files").fetchall())
+    clever = any(name.rsplit("/", 1)[-1].lower() == "schools.csv" for name in files.values())
     conn.execute("CREATE INDEX IF NOT EXISTS _out_of_scope_ids ON _out_of_scope (entity, sourced_id)")
     attached = False
     if roster is not None and Path(roster.path).is_file():
@@ -194,7 +196,7 @@ def verify_references(conn: sqlite3.Connection, policy: CheckPolicy, roster: Liv
             if ref.entity not in modes:
                 continue
             check = "no_school" if ref.attr == "org_sourced_ids" else "dangling"
-            _check(conn, ref, check, getattr(policy, check), modes, files,
+            _check(conn, ref, check, getattr(policy, check), modes, files, clever,
                    roster if attached else None, report, on_error)
     finally:
         if attached:
@@ -224,7 +226,7 @@ def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRos
 
 
 def _check(conn: sqlite3.Connection, ref: Reference, check: str, action: str, modes: dict[str, str],
-           files: dict[int, str], roster: LiveRoster | None, report: IntegrityReport,
+           files: dict[int, str], clever: bool, roster: LiveRoster | None, report: IntegrityReport,
            on_error: Callable[[Finding], None]) -> None:
     e = q(ref.entity)
     school_only = check == "no_school"
@@ -244,7 +246,7 @@ def _check(conn: sqlite3.Connection, ref: Reference, check: str, action: str, mo
     warnings: list[tuple[str]] = []
     for rowid, line, file_id, sourced_id, value in conn.execute(sql, params):
         file = files.get(file_id, ref.entity)
-        finding = Finding(check, file, line, column_label(file, ref.entity, ref.attr),
+        finding = Finding(check, file, line, column_label(file, ref.entity, ref.attr, clever),
                           _message(ref, check, sourced_id, value, modes, roster))
         if action == "skip":
             skipped.append((rowid,))

@@ -5,7 +5,8 @@ configured, everything the source holds is imported. Rules (per record, so nothi
 orgs listed, their departments, and the org levels above schools (district, state...); courses of
 those orgs; classes and enrollments of the listed schools; users with one of the listed orgs;
 demographics of users this run imports; every academic session (they are district-wide).
-OneRoster 1.2 roles follow their org; user profiles their user; line items and class resources
+OneRoster 1.2 roles are kept for the listed schools (a district role of a user is the district's
+business); user profiles their user; line items and class resources
 their class; course resources their course; results their line item. Categories and resources are
 district-wide catalogues and always kept.
 
@@ -56,7 +57,7 @@ class Scope:
             case User():
                 return not self.schools.isdisjoint(record.org_sourced_ids)
             case Role():
-                return record.org_sourced_id in self.orgs
+                return record.org_sourced_id in self.schools
         return True
 
     def filter(self, batch: MappedBatch, staging: StagingArea) -> MappedBatch:

@@ -198,7 +198,7 @@ CONTACTS_SPEC = _spec(
     Column("Contact_sis_id", "_sis"),
     Column("_students", "agent_sourced_ids", f.id_list, required=True),
     Column("_schools", "org_sourced_ids", f.id_list, required=True),
-    extra_only=("Contact_type", "Contact_relationship", "Contact_phone_type"),
+    extra_only=("Contact_type", "Contact_phone_type"),
 )
 
 PARENT = frozenset({"parent", "mother", "father", "stepparent", "step-parent", "stepmother", "stepfather"})
@@ -211,8 +211,11 @@ def contacts_finish(values: dict[str, Any]) -> list[str]:
     name = " ".join(values.pop("_name").split())
     given, _, family = name.rpartition(" ")
     values["given_name"], values["family_name"] = (given, family) if given else (name, name)
-    relationship = (values.pop("_relationship", "") or "").strip().lower()
+    raw = values.pop("_relationship", "") or ""
+    relationship = raw.strip().lower()
     values["role"] = "parent" if relationship in PARENT else "relative" if relationship in RELATIVE else "guardian"
+    if raw:
+        values["extra"] = {**values.get("extra", {}), "Contact_relationship": raw}
     _user_ids(values)
     return []
 

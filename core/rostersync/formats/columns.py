@@ -15,6 +15,7 @@ value): it runs a few million times per district.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -105,12 +106,12 @@ def plan_header(batch: RawBatch, spec: FileSpec) -> HeaderPlan:
 def _placeholders(spec: FileSpec) -> dict[str, Any]:
     """Values for required attributes of a delta ``tobedeleted`` row that left them blank: such a row
     only says "delete this sourcedId", so blanks there are not errors."""
-    types = attrs.fields_dict(spec.record_type)
+    types = attrs.fields_dict(attrs.resolve_types(spec.record_type))
     out: dict[str, Any] = {}
     for c in spec.columns:
         if c.required and c.attr in types and c.attr != "sourced_id":
-            tp = str(types[c.attr].type)
-            out[c.attr] = () if tp.startswith("tuple") else False if tp.startswith("bool") else ""
+            tp = types[c.attr].type
+            out[c.attr] = () if typing.get_origin(tp) is tuple else False if tp is bool else ""
     return out
 
 
