@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from rostersync.batches import RawBatch
-from rostersync.csvbundle import read_bundle
+from rostersync.csvbundle import check_format, read_bundle
 from rostersync.errors import DataError, RostersyncError, SourceError
 from rostersync.integrity import CheckPolicy, Finding, verify_references
 from rostersync.plugins import load_plugins, pm
@@ -97,6 +97,7 @@ class ValidationReport:
 def validate_bundle(path: Path, format: str = "auto", policy: CheckPolicy | None = None,
                     examples: int = 5) -> ValidationReport:
     """Read, map, stage and check the bundle at ``path`` (folder or zip) in a temporary staging area."""
+    check_format(format)
     load_plugins()
     policy = policy or CheckPolicy()
     errors, warnings = Grouper(examples), Grouper(examples)
