@@ -96,3 +96,25 @@ def test_secret_refs_resolve_from_env_and_private_files(tmp_path, monkeypatch):
     assert SecretRef(f"file:{secret}").reveal() == "from-file"
     with pytest.raises(ConfigError, match="RS_MISSING is not set"):
         SecretRef("env:RS_MISSING").reveal()
+
+
+def test_revealed_secrets_are_redacted_from_output_logs_and_stored_errors(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from rostersync.logs import RedactingFilter
+    from rostersync.secrets import SecretRef, redact
+
+    monkeypatch.setenv("RS_REDACT_ME", "pa55-word-xyz")
+    value = SecretRef("env:RS_REDACT_ME").reveal()
+    assert redact(f"login failed for {value}!") == "login failed for [REDACTED]!"
+    record = logging.LogRecord("paramiko", logging.WARNING, __file__, 1, "auth with %s", (value,), None)
+    assert RedactingFilter().filter(record) and record.getMessage() == "auth with [REDACTED]"
+
+    from rostersync.store.sqlite import open_store
+
+    store = open_store(tmp_path / "x.db")
+    run = store.begin_run("s", "src")
+    store.fail_run(run, f"server said: bad password {value}")
+    store.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("x.db*") if p.is_file())
+    assert b"server said: bad password" in stored and b"pa55-word-xyz" not in stored

@@ -200,3 +200,41 @@ def test_check_reports_each_step_without_touching_the_roster(cli, school_with_bu
     assert failed.exit_code == 1
     assert "users.csv is not in the bundle" in json.loads(failed.output)[1]["detail"]
     assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+
+
+def test_export_round_trips_through_a_sync(cli, school_with_bundle, tmp_path, db_path):
+    """Export a synced school, sync the export as another school: the same roster rows."""
+    assert cli("sync", "lincoln").exit_code == 0
+    out = tmp_path / "export"
+    result = cli("export", "lincoln", "--out", str(out), "--raw", "--json")
+    assert result.exit_code == 0, result.output
+    assert {r["file"]: r["rows"] for r in json.loads(result.output)}["users.csv"] == 384
+    header = (out / "users.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith("password,metadata.transport")
+    assert cli("schools", "add", "copy", "--name", "Copy").exit_code == 0
+    assert cli("enable", "copy", "csv-folder", "--set", f"path={out}").exit_code == 0
+    assert cli("sync", "copy").exit_code == 0
+    skip = {"school", "source", "created_run", "updated_run", "deleted_at", "deleted_run"}
+    with sqlite3.connect(db_path) as conn:
+        for table in ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments"):
+            cols = ", ".join(f'"{r[1]}"' for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip)
+
+            def rows(school, table=table, cols=cols):
+                sql = f"SELECT {cols} FROM {table} WHERE school=? ORDER BY sourced_id"
+                return conn.execute(sql, [school]).fetchall()
+
+            assert rows("copy") == rows("lincoln"), table
+
+
+def test_export_defuses_formula_cells(cli, school_with_bundle, bundle, tmp_path):
+    def inject(rows):
+        rows[1]["givenName"] = '=HYPERLINK("http://evil.example","x")'
+        rows[2]["familyName"] = "@SUM(1+1)"
+        return rows
+
+    edit_csv(bundle / "users.csv", inject)
+    assert cli("sync", "lincoln").exit_code == 0
+    assert cli("export", "lincoln", "--out", str(tmp_path / "x")).exit_code == 0
+    text = (tmp_path / "x" / "users.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(" in text and "'@SUM(1+1)" in text
+    assert ",=HYPERLINK" not in text

@@ -8,15 +8,14 @@ from pathlib import Path
 import attrs
 from rostersync import hookimpl
 from rostersync.connector import Connector, setting
-from rostersync.csvbundle import FORMATS, check_format
-from rostersync.integrity import CheckPolicy
 
 
 @attrs.frozen
 class CsvFolderSettings:
     path: Path = setting("Folder (or .zip) holding the roster files, e.g. where an SFTP server drops them")
-    format: str = setting(f"Bundle format: {' | '.join(FORMATS)} (auto: manifest.csv means OneRoster, "
-                          "its oneroster.version says 1.1 or 1.2; Clever's file names mean Clever)", default="auto")
+    format: str = setting("Bundle format: auto | oneroster-1.1 | oneroster-1.2 | clever (auto: manifest.csv "
+                          "means OneRoster, its oneroster.version says which; Clever's file names mean Clever)",
+                          default="auto")
     demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
     on_duplicate: str = setting("A sourcedId sent twice: error (refuse the run) or skip (keep the first, warn)",
                                 default="error")
@@ -25,6 +24,9 @@ class CsvFolderSettings:
     on_no_school: str = setting("A student with no school among its orgs: skip (warn) or error", default="skip")
 
     def __attrs_post_init__(self) -> None:
+        from rostersync.csvbundle import check_format  # lazily: plugin modules load on every command
+        from rostersync.integrity import CheckPolicy
+
         check_format(self.format)
         CheckPolicy.from_settings(self)
 

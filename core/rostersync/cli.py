@@ -45,9 +45,12 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except RostersyncError as exc:
-            from rostersync.output import err_console
+            from rich.markup import escape
 
-            err_console.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            from rostersync.output import err_console
+            from rostersync.secrets import redact
+
+            err_console.print(f"[bold red]Error:[/] {escape(redact(str(exc)))}", soft_wrap=True)
             sys.exit(exc.exit_code)
 
 
@@ -55,9 +58,13 @@ class Group(click.Group):
 @click.version_option(__version__, prog_name="rostersync")
 @click.option("--config", "config_path", metavar="PATH", envvar="ROSTERSYNC_CONFIG",
               help="Config file (default ./rostersync.toml; env ROSTERSYNC_CONFIG).")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug); secrets are always redacted.")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """Keep school rosters in sync with student information systems."""
+    from rostersync.logs import setup_logging
+
+    setup_logging(verbose)
     ctx.obj = Ctx(config_path)
 
 
@@ -333,16 +340,20 @@ def result_json(r: Any) -> dict[str, Any]:
 
 
 def print_result(result: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from rostersync.output import console, err_console
+    from rostersync.secrets import redact
+
+    error = escape(redact(result.error or ""))
 
     label = f"{result.school}/{result.source}: run {result.run_id}"
     if result.status == "skipped":
-        console.print(f"{label} skipped: {result.error}")
+        console.print(f"{label} skipped: {error}")
         return
     if result.status == "failed":
-        err_console.print(f"[bold red]{label}: sync failed[/]\n{result.error}\nThe roster was left unchanged.",
+        err_console.print(f"[bold red]{label}: sync failed[/]\n{error}\nThe roster was left unchanged.",
                           soft_wrap=True)
         return
     titles = {"ok": "ok", "dry-run": "dry run: nothing was changed",
@@ -356,7 +367,7 @@ def print_result(result: Any) -> None:
         table.add_row(entity, *(str(counts.get(c, 0)) for c in cols))
     console.print(table)
     if result.status == "held":
-        err_console.print(f"[bold yellow]Held:[/] {result.error}\nReview: rostersync changes {result.run_id}   "
+        err_console.print(f"[bold yellow]Held:[/] {error}\nReview: rostersync changes {result.run_id}   "
                           f"Apply: rostersync approve {result.run_id}   Drop: rostersync discard {result.run_id}",
                           soft_wrap=True)
     skipped = sum(c.get("delete_skipped", 0) for c in result.counts.values())
@@ -531,6 +542,28 @@ def changes(ctx: Ctx, run_id: int, entity: str | None, show_warnings: bool, as_j
         from rostersync.output import console
 
         console.print(changes_table(rows))
+
+
+@main.command()
+@click.argument("school_id")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the OneRoster CSV files into.")
+@click.option("--raw", is_flag=True, help="Do not defuse formula-like cells (=, +, -, @) for spreadsheets.")
+@json_option
+@pass_ctx
+def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> None:
+    """Write a school's current roster as a OneRoster 1.1 CSV bundle."""
+    from rostersync.export import export_school
+    from rostersync.output import emit
+
+    ctx.config.school(school_id)
+    store = ctx.store()
+    try:
+        written = export_school(store, school_id, folder, raw=raw)
+    finally:
+        store.close()
+    emit([{"file": name, "rows": n} for name, n in written.items()], ["file", "rows"], as_json=as_json,
+         title=f"Exported {school_id} to {folder}", empty="the school's roster is empty")
 
 
 @main.command()

@@ -8,11 +8,11 @@ error, not a silently ignored key.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import attrs
-import cattrs
 
 from rostersync.errors import ConfigError
 from rostersync.secrets import SecretRef
@@ -99,7 +99,11 @@ def _parse_bool(value: Any, _type: Any) -> bool:
     raise ValueError(f"not a boolean: {value!r} (use true or false)")
 
 
-def _make_converter() -> cattrs.Converter:
+@functools.cache
+def converter() -> Any:
+    """The one cattrs converter for settings (built on first use: cattrs is slow to import)."""
+    import cattrs
+
     conv = cattrs.Converter(forbid_extra_keys=True)
     conv.register_structure_hook(bool, _parse_bool)
     conv.register_structure_hook(SecretRef, lambda v, _t: v if isinstance(v, SecretRef) else SecretRef(v))
@@ -109,14 +113,13 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
-CONVERTER = _make_converter()
-
-
 def structure_settings(connector: Connector, values: dict[str, Any]) -> Any:
     """Validate ``values`` into ``connector.settings``; errors name the setting and never echo a secret."""
+    import cattrs
+
     setting_fields(connector)
     try:
-        return CONVERTER.structure(values, connector.settings)
+        return converter().structure(values, connector.settings)
     except cattrs.BaseValidationError as exc:
         secret_names = {f.name for f in setting_fields(connector) if f.metadata.get("secret")}
         problems = [_describe_problem(e, secret_names) for e in _leaf_errors(exc)]
@@ -126,6 +129,8 @@ def structure_settings(connector: Connector, values: dict[str, Any]) -> Any:
 
 
 def _leaf_errors(exc: BaseException) -> list[BaseException]:
+    import cattrs
+
     if isinstance(exc, cattrs.BaseValidationError):
         return [leaf for sub in exc.exceptions for leaf in _leaf_errors(sub)]
     return [exc]
@@ -133,6 +138,8 @@ def _leaf_errors(exc: BaseException) -> list[BaseException]:
 
 def _describe_problem(exc: BaseException, secret_names: set[str]) -> str:
     """One line per bad setting, naming it. A secret setting's message never includes its value."""
+    import cattrs
+
     note = next((n for n in getattr(exc, "__notes__", []) if isinstance(n, cattrs.AttributeValidationNote)), None)
     name = note.name if note is not None else ""
     if isinstance(exc, KeyError):

@@ -116,6 +116,7 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
                 if progress:
                     progress(mapped.entity, len(mapped.records))
             staging.warn(context.warnings)
+            staging.finish()  # index what was staged (duplicates are found here)
             verify_references(staging.conn, checks, LiveRoster(store.path, school.id, enabled.name)).raise_errors()
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
                                  dry_run=options.dry_run, preview_limit=options.preview_limit)

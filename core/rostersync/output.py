@@ -10,6 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from rostersync.secrets import redact
+
 
 def _console(stderr: bool = False) -> Console:
     """Full-width tables when output goes to a file or pipe (rich would wrap at 80 columns)."""
@@ -24,7 +26,7 @@ err_console = _console(stderr=True)
 def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: bool, title: str | None = None,
          empty: str = "nothing to show") -> None:
     if as_json:
-        click.echo(json.dumps(list(rows), indent=2, default=str, ensure_ascii=False))
+        click.echo(redact(json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)))
         return
     if not rows:
         console.print(empty)
@@ -33,9 +35,9 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: boo
     for col in columns:
         table.add_column(col.replace("_", " "), overflow="fold")
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*("" if row.get(c) is None else redact(str(row.get(c))) for c in columns))
     console.print(table)
 
 
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+    click.echo(redact(json.dumps(value, indent=2, default=str, ensure_ascii=False)))

@@ -115,6 +115,8 @@ def validate_bundle(path: Path, format: str = "auto", policy: CheckPolicy | None
             except RostersyncError as exc:
                 errors.add_error(exc)
                 structural = True
+            if not structural:
+                staging.finish()  # index; duplicates beyond the first are skipped and recorded
             counts = _counts(staging)
             unverified = 0
             if not structural:

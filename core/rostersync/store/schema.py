@@ -11,6 +11,7 @@ import hashlib
 import json
 import operator
 from collections.abc import Callable
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import attrs
@@ -18,7 +19,7 @@ import attrs
 from rostersync.model import ENTITIES, Record, UserId
 
 BOOKKEEPING = {
-    "row_hash": str,
+    "row_hash": bytes,
     "created_run": int,
     "updated_run": int,
     "deleted_at": str,
@@ -31,9 +32,13 @@ def _is_tuple(tp: Any) -> bool:
 
 
 def _json_list(value: tuple) -> str | None:
+    """A tuple of strings as a JSON array. Hand-assembled from the C string encoder json itself uses:
+    json.dumps costs ~3 us a call, and users carry four lists each."""
     if not value:
         return None
-    return json.dumps([str(v) if isinstance(v, UserId) else v for v in value], ensure_ascii=False)
+    if isinstance(value[0], UserId):
+        value = tuple(map(str, value))
+    return "[" + ",".join(map(encode_basestring, value)) + "]"
 
 
 def _json_object(value: Any) -> str | None:
@@ -96,7 +101,7 @@ def _spec(entity: str, record_type: type[Record]) -> TableSpec:
 TABLES: dict[str, TableSpec] = {entity: _spec(entity, cls) for entity, cls in ENTITIES.items()}
 
 
-def row_hash(row: tuple) -> str:
-    """A digest of every stored value: equal hashes mean nothing the roster keeps has changed."""
-    text = "\x1f".join("\x00" if v is None else str(v) for v in row)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+def row_hash(row: tuple) -> bytes:
+    """A 128-bit digest of every stored value: equal digests mean nothing the roster keeps has changed.
+    (repr of a tuple of str/int/None is exact and C-fast.)"""
+    return hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest()

@@ -24,6 +24,7 @@ from rostersync.batches import MappedBatch
 from rostersync.errors import ConfigError, DataError, RostersyncError
 from rostersync.model import ENTITIES
 from rostersync.safeguards import Safeguards
+from rostersync.secrets import redact
 from rostersync.store.schema import BOOKKEEPING, TABLES, TableSpec, row_hash
 
 KEY = ("school", "source", "sourced_id")
@@ -102,13 +103,14 @@ class Store:
     def fail_run(self, run_id: int, error: str, counts: dict[str, Any] | None = None) -> None:
         self.db.execute(
             "UPDATE sync_runs SET status='failed', finished_at=?, error=?, counts=? WHERE id=?",
-            [utcnow(), error, json.dumps(counts or {}), run_id],
+            [utcnow(), redact(error), json.dumps(counts or {}), run_id],
         )
 
     def skip_run(self, run_id: int, reason: str) -> None:
         """A run that rightly did nothing (no new data, blackout...): the roster is untouched."""
         self.db.execute(
-            "UPDATE sync_runs SET status='skipped', finished_at=?, error=? WHERE id=?", [utcnow(), reason, run_id]
+            "UPDATE sync_runs SET status='skipped', finished_at=?, error=? WHERE id=?",
+            [utcnow(), redact(reason), run_id],
         )
 
     def last_started(self, school: str, source: str) -> dt.datetime | None:
@@ -185,6 +187,7 @@ class Store:
         rolls everything back; a held run commits only its pending ``changes`` rows and keeps its
         staging file for ``approve``/``discard``; otherwise the roster rows are written too.
         """
+        staging.finish()
         staging.close()
         now = utcnow()
         preview: list[dict[str, Any]] = []
@@ -445,6 +448,7 @@ class StagingArea:
         self.conn.execute("CREATE TABLE _out_of_scope (entity TEXT, sourced_id TEXT)")
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
+        self._indexed: set[str] = set()
         self._file_ids: dict[str, int] = {}
         #: what a second row with a staged sourcedId does: "error" (refuse the run) or "skip" (warn)
         self.on_duplicate = "error"
@@ -454,7 +458,8 @@ class StagingArea:
         """A held run's staging file, for approve (read by apply through ATTACH; not written)."""
         area = cls.__new__(cls)
         area.path, area.run_id, area.conn = path, run_id, None
-        area._modes, area._locations, area._file_ids, area.on_duplicate = {}, {}, {}, "error"
+        area._modes, area._locations, area._indexed = {}, {}, set()
+        area._file_ids, area.on_duplicate = {}, "error"
         return area
 
     def declare(self, entity: str, mode: str, location: str) -> None:
@@ -463,11 +468,12 @@ class StagingArea:
             if self._modes[entity] != mode:
                 raise RostersyncError(f"{location}: {entity} is both bulk and delta in one run")
             return
+        self.finish()  # the entities before this one are complete: index them
         spec = TABLES[entity]
         cols = ", ".join(f"{q(c)} {'INTEGER' if spec.types[c] is int else 'TEXT'}" for c in spec.columns
                          if c != "sourced_id")
         self.conn.execute(
-            f"CREATE TABLE {q(entity)} (sourced_id TEXT PRIMARY KEY, {cols}, row_hash TEXT, "
+            f"CREATE TABLE {q(entity)} (sourced_id TEXT NOT NULL, {cols}, row_hash BLOB, "
             f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER, _file INTEGER)"
         )
         self.conn.execute(
@@ -495,18 +501,56 @@ class StagingArea:
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(sql, rows)
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError:  # only once the entity is indexed (see finish)
             self.conn.execute("ROLLBACK")
             if self.on_duplicate != "skip":
                 self._raise_duplicate(batch, lines)
                 raise
             self.conn.execute("BEGIN")
-            rows = self._skip_duplicates(batch, rows, lines)
-            self.conn.executemany(sql, rows)
+            self.conn.executemany(sql, self._skip_duplicates(batch, rows, lines))
         self.conn.execute("UPDATE _entities SET fetched = fetched + ? WHERE entity=?", [len(rows), entity])
         self.warn(batch.warnings)
         self.conn.execute("COMMIT")
         return len(rows)
+
+    def finish(self) -> None:
+        """Index what has been staged. Building the unique sourcedId index once, after the rows are in,
+        is several times cheaper than maintaining it row by row; a duplicate fails it and is reported
+        with the lines of both occurrences."""
+        if self.conn is None:
+            return
+        for entity in self._modes.keys() - self._indexed:
+            index = f"CREATE UNIQUE INDEX {q('ux_' + entity)} ON {q(entity)} (sourced_id)"
+            try:
+                self.conn.execute(index)
+            except sqlite3.IntegrityError:
+                dupes = self._staged_duplicates(entity)
+                if self.on_duplicate != "skip":
+                    _rowid, where, line, message = dupes[0]
+                    raise DataError(message, where, line, "sourcedId") from None
+                # the duplicate policy "skip": keep the first row of each sourcedId, warn about the others
+                self.conn.execute("BEGIN")
+                self.conn.executemany(f"DELETE FROM {q(entity)} WHERE rowid = ?", [(d[0],) for d in dupes])
+                self.warn([f"{where}:{line}:sourcedId: skipped: {message}" for _r, where, line, message in dupes])
+                self.conn.execute("COMMIT")
+                self.conn.execute(index)
+            self._indexed.add(entity)
+
+    def _staged_duplicates(self, entity: str) -> list[tuple[int, str, int | None, str]]:
+        """(rowid, file, line, message) of every staged row repeating an earlier row's sourcedId."""
+        t = q(entity)
+        rows = self.conn.execute(
+            f"SELECT d.rowid, d.sourced_id, d._line, fd.name, f._line, ff.name FROM {t} d "
+            f"JOIN (SELECT sourced_id, min(rowid) AS first FROM {t} GROUP BY sourced_id HAVING count(*) > 1) g "
+            f"ON g.sourced_id = d.sourced_id JOIN {t} f ON f.rowid = g.first "
+            f"LEFT JOIN _files fd ON fd.id = d._file LEFT JOIN _files ff ON ff.id = f._file "
+            f"WHERE d.rowid != g.first ORDER BY d.rowid"
+        ).fetchall()
+        out = []
+        for rowid, sid, line, where, first, first_where in rows:
+            where = where or self._locations[entity]
+            out.append((rowid, where, line, _duplicate_message(sid, first, first_where or where, where)))
+        return out
 
     def _file_id(self, location: str) -> int:
         if location not in self._file_ids:
@@ -525,9 +569,7 @@ class StagingArea:
             ).fetchone()
             if sid in seen or earlier:
                 first, where = (seen.get(sid), batch.location) if sid in seen else earlier
-                also = "" if not first else (f" (first seen on line {first})" if where == batch.location
-                                             else f" (first seen at {where}:{first})")
-                yield n, f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique"
+                yield n, _duplicate_message(sid, first, where, batch.location)
             else:
                 seen[sid] = line
 
@@ -536,7 +578,7 @@ class StagingArea:
             raise DataError(message, batch.location, lines[n], "sourcedId")
 
     def _skip_duplicates(self, batch: MappedBatch, rows: list[tuple], lines: Sequence[int | None]) -> list[tuple]:
-        """The duplicate policy "skip": keep the first row of each sourcedId, warn about the others."""
+        """The duplicate policy "skip" for a batch: keep the first row of each sourcedId, warn about the others."""
         dupes = dict(self._duplicates(batch, lines))
         self.warn([f"{batch.location}:{lines[n]}:sourcedId: skipped: {m}" for n, m in dupes.items()])
         return [row for n, row in enumerate(rows) if n not in dupes]
@@ -554,6 +596,8 @@ class StagingArea:
         """Which of ``ids`` this run has staged for ``entity``."""
         if entity not in self._modes or not ids:
             return set()
+        if entity not in self._indexed:
+            self.finish()
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -564,7 +608,7 @@ class StagingArea:
     def warn(self, messages: Sequence[str]) -> None:
         """Record warnings (skipped or repaired rows) for the run's report."""
         self.conn.executemany("INSERT INTO _issues (level, message) VALUES ('warning', ?)",
-                              [(m,) for m in messages])
+                              [(redact(m),) for m in messages])
 
     def close(self) -> None:
         if self.conn is not None:
@@ -574,6 +618,12 @@ class StagingArea:
     def discard(self) -> None:
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def _duplicate_message(sid: str, first: int | None, first_file: str | None, file: str) -> str:
+    also = "" if not first else (f" (first seen on line {first})" if first_file == file
+                                 else f" (first seen at {first_file}:{first})")
+    return f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique"
 
 
 @contextmanager

@@ -4,12 +4,13 @@ or .zip on this machine (e.g. where an SFTP server drops a district's files)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rostersync import hookimpl
-from rostersync.batches import RawBatch
 from rostersync.connector import CheckStep, Connector, FetchContext
-from rostersync.csvbundle import describe_bundle, read_bundle
-from rostersync.errors import RostersyncError
+
+if TYPE_CHECKING:
+    from rostersync.batches import RawBatch
 
 KIND = "local-folder"
 
@@ -18,6 +19,8 @@ KIND = "local-folder"
 def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch] | None:
     if connector.kind != KIND:
         return None
+    from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
+
     settings = context.settings
     return read_bundle(settings.path, getattr(settings, "format", "auto"),
                        demographics=getattr(settings, "demographics", False))
@@ -27,6 +30,9 @@ def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[Ra
 def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
     if connector.kind != KIND:
         return None
+    from rostersync.csvbundle import describe_bundle
+    from rostersync.errors import RostersyncError
+
     folder = context.settings.path
     if not folder.exists():
         return [CheckStep("folder", False, f"{folder} is not a folder or zip file (check the path setting)")]

@@ -1,0 +1,112 @@
+"""``rostersync export``: a school's current roster written back out as a OneRoster 1.1 CSV bundle.
+
+For handing the roster to another system, for diffing two schools, and for round-trip tests. Rows
+are streamed from SQLite; columns are the spec's, in spec order, plus the ``metadata.*``/unmapped
+columns kept in ``extra``. Values that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` unless ``raw`` is asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rostersync.store.schema import TABLES
+from rostersync.store.sqlite import Store, q
+
+#: file name -> (entity, OneRoster 1.1 columns in spec order)
+FILES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "orgs.csv": ("orgs", ("sourcedId", "status", "dateLastModified", "name", "type", "identifier",
+                          "parentSourcedId")),
+    "academicSessions.csv": ("academic_sessions", ("sourcedId", "status", "dateLastModified", "title", "type",
+                                                   "startDate", "endDate", "parentSourcedId", "schoolYear")),
+    "courses.csv": ("courses", ("sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title",
+                                "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes")),
+    "classes.csv": ("classes", ("sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId",
+                                "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds",
+                                "subjects", "subjectCodes", "periods")),
+    "users.csv": ("users", ("sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
+                            "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email",
+                            "sms", "phone", "agentSourcedIds", "grades", "password")),
+    "enrollments.csv": ("enrollments", ("sourcedId", "status", "dateLastModified", "classSourcedId",
+                                        "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
+                                        "endDate")),
+    "demographics.csv": ("demographics", (
+        "sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative", "asian",
+        "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
+        "hispanicOrLatinoEthnicity", "countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth",
+        "publicSchoolResidenceStatus")),
+}
+ALL_MANIFEST_FILES = ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
+                      "demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def escape_formula(value: str) -> str:
+    """Defuse CSV injection: a cell a spreadsheet would evaluate gets a leading apostrophe."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _cell(value: Any, kind: type) -> str:
+    if value is None:
+        return ""
+    if kind is int:
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith("["):
+        return ",".join(json.loads(value))
+    return str(value)
+
+
+def _rows(store: Store, entity: str, school: str, columns: tuple[str, ...], extra_keys: list[str],
+          raw: bool) -> Iterator[list[str]]:
+    spec = TABLES[entity]
+    present = [snake(c) if snake(c) in spec.types else None for c in columns]
+    select = ", ".join(q(c) for c in present if c) + ", extra"
+    sql = f"SELECT {select} FROM {q('current_' + entity)} WHERE school=? ORDER BY source, sourced_id"
+    kinds = [spec.types[c] if c else str for c in present]
+    for row in store.conn.execute(sql, [school]):
+        values = iter(row)
+        out = [_cell(next(values), kind) if col else "" for col, kind in zip(present, kinds, strict=True)]
+        extra = json.loads(row[-1]) if row[-1] else {}
+        out += [str(extra.get(k, "")) for k in extra_keys]
+        yield out if raw else [escape_formula(v) for v in out]
+
+
+def export_school(store: Store, school: str, folder: Path, *, raw: bool = False) -> dict[str, int]:
+    """Write the school's current roster to ``folder``; returns rows written per file."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    written: dict[str, int] = {}
+    for name, (entity, columns) in FILES.items():
+        keys = [k for (k,) in store.conn.execute(
+            f"SELECT DISTINCT j.key FROM {q('current_' + entity)} t, json_each(t.extra) j "
+            f"WHERE t.school=? AND t.extra IS NOT NULL ORDER BY j.key", [school])]
+        count = 0
+        path = folder / name
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with open(fd, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow([*columns, *keys])
+            for row in _rows(store, entity, school, columns, keys, raw):
+                writer.writerow(row)
+                count += 1
+        if count == 0:
+            path.unlink()  # the spec wants absent files declared absent, not sent empty
+        else:
+            written[name] = count
+    manifest = [["manifest.version", "1.0"], ["oneroster.version", "1.1"]]
+    manifest += [[f"file.{n}", "bulk" if f"{n}.csv" in written else "absent"] for n in ALL_MANIFEST_FILES]
+    manifest += [["source.systemName", "rostersync"], ["source.systemCode", school]]
+    fd = os.open(folder / "manifest.csv", os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with open(fd, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(["propertyName", "value"])
+        writer.writerows(manifest)
+    return written
