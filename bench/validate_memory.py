@@ -13,31 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_GENERATOR = HERE.parent.parent / "shared" / "tools" / "gen_oneroster.py"
-
-
-def rostersync() -> str:
-    exe = shutil.which("rostersync", path=os.path.dirname(sys.executable)) or shutil.which("rostersync")
-    if not exe:
-        sys.exit("rostersync is not installed in this environment (pip install -e .)")
-    return exe
-
-
-def bundle_for(students: int, generator: Path) -> Path:
-    """Generate (once, cached under bench/.cache) a district of ``students`` students."""
-    folder = HERE / ".cache" / f"district-{students}"
-    if not (folder / "enrollments.csv").exists():
-        if not generator.is_file():
-            sys.exit(f"generator not found: {generator} (pass --generator or --bundle)")
-        subprocess.run([sys.executable, str(generator), str(folder), str(students)], check=True)
-    return folder
+from sync_bench import DEFAULT_GENERATOR, bundle_for, rostersync  # the same cached districts
 
 
 def peak_rss(cmd: list[str]) -> tuple[int, float, int]:

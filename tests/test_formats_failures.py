@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from conftest import edit_csv, roster_snapshot
 from formats_fixtures import add_school, query, sync, warnings
 
@@ -46,15 +47,20 @@ def test_a_column_missing_from_a_header(cli, school_with_bundle, bundle, db_path
     assert roster_snapshot(db_path) == before
 
 
-def test_an_unknown_enum_value(cli, school_with_bundle, bundle, db_path):
+@pytest.mark.parametrize(("file", "index", "column", "value", "expected"), [
+    ("classes.csv", 1, "classType", "lecture", "classes.csv:3:classType: 'lecture' is not one of: homeroom, scheduled"),
+    ("academicSessions.csv", 1, "startDate", "2026-13-45",
+     "academicSessions.csv:3:startDate: '2026-13-45' is not a date (expected YYYY-MM-DD)"),
+], ids=["unknown enum value", "malformed date"])
+def test_a_bad_value(cli, school_with_bundle, bundle, db_path, file, index, column, value, expected):
     before = _synced(cli, db_path)
 
-    def lecture(rows):
-        rows[1]["classType"] = "lecture"
+    def bad(rows):
+        rows[index][column] = value
         return rows
 
-    edit_csv(bundle / "classes.csv", lecture)
-    assert "classes.csv:3:classType: 'lecture' is not one of: homeroom, scheduled" in _failed(cli)
+    edit_csv(bundle / file, bad)
+    assert expected in _failed(cli)
     assert roster_snapshot(db_path) == before
 
 
@@ -63,18 +69,6 @@ def test_a_duplicate_sourced_id(cli, school_with_bundle, bundle, db_path):
     edit_csv(bundle / "users.csv", lambda rows: [*rows, dict(rows[3])])
     error = _failed(cli)
     assert "users.csv:759:sourcedId: duplicate sourcedId 'le-tch-004' (first seen on line 5)" in error
-    assert roster_snapshot(db_path) == before
-
-
-def test_a_malformed_date(cli, school_with_bundle, bundle, db_path):
-    before = _synced(cli, db_path)
-
-    def bad_date(rows):
-        rows[1]["startDate"] = "2026-13-45"
-        return rows
-
-    edit_csv(bundle / "academicSessions.csv", bad_date)
-    assert "academicSessions.csv:3:startDate: '2026-13-45' is not a date (expected YYYY-MM-DD)" in _failed(cli)
     assert roster_snapshot(db_path) == before
 
 

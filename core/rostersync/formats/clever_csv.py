@@ -122,49 +122,36 @@ def schools_finish(values: dict[str, Any]) -> list[str]:
 
 
 # -- people ---------------------------------------------------------------------------------------
-def _person(*columns: Column) -> tuple[Column, ...]:
-    return (
+def _person(id_column: str, *columns: Column, not_extra: Iterable[str] = ()) -> FileSpec:
+    """A people file: its id column, School_id, names and username, plus its own columns."""
+    return _spec(
+        User,
+        Column(id_column, "_id", f.ident, required=True),
+        Column("School_id", "_school", f.ident, required=True),
         *columns,
         Column("First_name", "given_name", required=True),
         Column("Middle_name", "middle_name"),
         Column("Last_name", "family_name", required=True),
         Column("Username", "username"),
+        not_extra=not_extra,
     )
 
 
-TEACHERS = _spec(
-    User,
-    *_person(
-        Column("Teacher_id", "_id", f.ident, required=True),
-        Column("School_id", "_school", f.ident, required=True),
-        Column("Teacher_number", "identifier"),
-        Column("State_teacher_id", "_state"),
-        Column("Teacher_email", "email"),
-        Column("_schools", "_schools", f.id_list),
-    ),
+TEACHERS = _person(
+    "Teacher_id",
+    Column("Teacher_number", "identifier"),
+    Column("State_teacher_id", "_state"),
+    Column("Teacher_email", "email"),
+    Column("_schools", "_schools", f.id_list),
 )
-
-STAFF = _spec(
-    User,
-    *_person(
-        Column("Staff_id", "_id", f.ident, required=True),
-        Column("School_id", "_school", f.ident, required=True),
-        Column("Staff_email", "email"),
-        Column("Role", "_role"),
-    ),
-)
-
-STUDENTS = _spec(
-    User,
-    *_person(
-        Column("Student_id", "_id", f.ident, required=True),
-        Column("School_id", "_school", f.ident, required=True),
-        Column("Student_number", "identifier"),
-        Column("State_id", "_state"),
-        Column("Student_email", "email"),
-        Column("Grade", "grades", f.id_list),
-        Column("_contacts", "agent_sourced_ids", f.id_list),
-    ),
+STAFF = _person("Staff_id", Column("Staff_email", "email"), Column("Role", "_role"))
+STUDENTS = _person(
+    "Student_id",
+    Column("Student_number", "identifier"),
+    Column("State_id", "_state"),
+    Column("Student_email", "email"),
+    Column("Grade", "grades", f.id_list),
+    Column("_contacts", "agent_sourced_ids", f.id_list),
     not_extra=(*DEMOGRAPHIC, *CONTACT_COLUMNS),
 )
 

@@ -117,6 +117,7 @@ def read_manifest(bundle: Bundle) -> dict[str, tuple[str, int]]:
         raise bundle_incomplete([f"manifest.csv is missing: it {PURPOSE['manifest.csv']}"], "OneRoster",
                                 bundle.location)
     props: dict[str, tuple[str, int]] = {}
+    # mode "delta": a manifest is not an entity, so no "header but no rows" warning about it
     for batch in read_csv(bundle, actual, format="manifest", entity="manifest", mode="delta"):
         if batch.errors:
             raise batch.errors[0]
