@@ -19,8 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 from rostersync.cli import main
 from rostersync.demo import sample_bundle
+from rostersync.model import ENTITIES
 
-ROSTER_TABLES = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics")
+ROSTER_TABLES = tuple(ENTITIES)  # every roster table the store creates, gradebook and roles included
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def test_builtin_connector_is_listed_with_package_and_version(run_cli):
     import rostersync
 
     listed = _list(run_cli, None)
-    assert listed["csv-folder"] == {"name": "csv-folder", "title": "OneRoster CSV in a local folder",
+    assert listed["csv-folder"] == {"name": "csv-folder",
+                                    "title": "Roster CSV files (OneRoster 1.1/1.2 or Clever) in a local folder or zip",
                                     "kind": "local-folder", "version": rostersync.__version__,
                                     "package": "rostersync"}
 

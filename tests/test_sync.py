@@ -238,3 +238,12 @@ def test_export_defuses_formula_cells(cli, school_with_bundle, bundle, tmp_path)
     text = (tmp_path / "x" / "users.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK(" in text and "'@SUM(1+1)" in text
     assert ",=HYPERLINK" not in text
+
+
+def test_a_oneroster_bundle_without_manifest_is_reported_as_such(cli, school_with_bundle, bundle):
+    """Regression: auto-detection took a manifest-less OneRoster bundle (it has enrollments.csv) for
+    an incomplete Clever drop and listed Clever's files as missing."""
+    (bundle / "manifest.csv").unlink()
+    result = cli("sync", "lincoln")
+    assert result.exit_code == 1
+    assert "manifest.csv is missing" in result.output and "schools.csv" not in result.output

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
+from rostersync.errors import DataError
 from rostersync.model import Record
 
 #: ``bulk``: the batches of this entity together are its full state (what is missing gets deleted).
@@ -21,6 +22,8 @@ class RawBatch:
     ``format`` names the wire format (``oneroster-1.1-csv``, ``oneroster-1.1-json``...), ``entity``
     the canonical entity (``users``), ``location`` where the rows came from (a file name or a URL).
     For CSV formats ``rows`` holds ``(line_number, fields)`` pairs and ``header`` the column names.
+    ``warnings`` (e.g. "read as cp1252") and ``errors`` (rows the reader could not split into fields,
+    left out of ``rows``) are the reader's findings; a format plugin passes both on in its MappedBatch.
     """
 
     format: str
@@ -29,6 +32,8 @@ class RawBatch:
     rows: Sequence[Any]
     mode: Mode = "bulk"
     header: tuple[str, ...] = ()
+    warnings: Sequence[str] = ()
+    errors: Sequence[DataError] = ()
 
 
 @attrs.frozen
@@ -36,7 +41,8 @@ class MappedBatch:
     """Canonical records ready for the destination; ``warnings`` are rows skipped or repaired.
 
     ``lines`` (parallel to ``records``, when the source has lines) lets later checks such as
-    duplicate detection name ``file:line``.
+    duplicate detection name ``file:line``. ``errors`` are rows that failed validation (left out of
+    ``records``): a sync refuses the batch (:meth:`raise_errors`), ``rostersync validate`` lists them all.
     """
 
     entity: str
@@ -45,3 +51,15 @@ class MappedBatch:
     mode: Mode = "bulk"
     warnings: Sequence[str] = ()
     lines: Sequence[int] = ()
+    errors: Sequence[DataError] = ()
+
+    def raise_errors(self) -> None:
+        """Raise the first row error, saying how many more this batch has."""
+        if not self.errors:
+            return
+        first = self.errors[0]
+        if len(self.errors) == 1:
+            raise first
+        message = str(first).removeprefix(f"{first.location}: ")
+        raise DataError(f"{message} (and {len(self.errors) - 1} more invalid row(s) in {first.file}; "
+                        f"rostersync validate lists them all)", first.file, first.line, first.field)

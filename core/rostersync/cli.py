@@ -567,6 +567,33 @@ def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> 
 
 
 @main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", default="auto", show_default=True, metavar="FORMAT",
+              help="auto, oneroster-1.1, oneroster-1.2 or clever.")
+@click.option("--policy", "policies", multiple=True, metavar="CHECK=error|skip",
+              help="Policy of a check (duplicate, dangling, no_school); repeatable. "
+                   "Defaults: duplicate=error, dangling=skip, no_school=skip.")
+@click.option("--examples", default=5, show_default=True, help="Examples shown per group of problems.")
+@json_option
+def validate(path: Path, fmt: str, policies: tuple[str, ...], examples: int, as_json: bool) -> None:
+    """Check a roster bundle (folder or .zip) without a database: every check a sync runs.
+
+    Prints counts per entity and errors and warnings grouped by file and column, with the first
+    examples of each. Exit 1 when there are errors.
+    """
+    from rostersync.integrity import CheckPolicy
+    from rostersync.output import emit_json
+    from rostersync.validate import print_report, validate_bundle
+
+    report = validate_bundle(path, fmt, CheckPolicy.parse(policies), examples)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        print_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the demo's config and database (default: a new temporary folder).")
 @json_option

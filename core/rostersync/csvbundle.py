@@ -1,139 +1,95 @@
-"""Read a folder of CSV files as raw batches: streaming, with line numbers, never a whole file in memory.
+"""File-based roster bundles: the one entry point for every transport that delivers files.
 
-Transports that deliver files (a local folder, an SFTP drop, a zip) hand the folder to
-:func:`read_oneroster_bundle`, which checks the manifest against the files present and yields
-:class:`~rostersync.batches.RawBatch` objects in dependency order.
+:func:`read_bundle` takes a folder or a .zip (from a local folder, an SFTP drop...), works out the
+format (OneRoster 1.1 or 1.2 CSV by manifest.csv, Clever CSV by its file names) unless told, checks
+that every required file is there (reporting all that are missing at once, before anything is
+read), and yields :class:`~rostersync.batches.RawBatch` objects in dependency order, streamed.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
+
 from rostersync.batches import RawBatch
-from rostersync.errors import DataError, SourceError
+from rostersync.bundlefiles import BATCH_ROWS, Bundle, open_bundle, read_csv_batches
+from rostersync.errors import ConfigError, SourceError
+from rostersync.formats.clever_bundle import plan_clever, read_clever
+from rostersync.formats.oneroster_bundle import (
+    ONEROSTER_FILES,
+    BundlePlan,
+    plan_oneroster,
+    read_manifest,
+    read_oneroster,
+)
+from rostersync.formats.oneroster_csv import ONEROSTER_11
 
-BATCH_ROWS = 5000
-ONEROSTER_11 = "oneroster-1.1-csv"
+__all__ = ["BATCH_ROWS", "FORMATS", "ONEROSTER_11", "ONEROSTER_FILES", "bundle_plan", "plan_bundle",
+           "read_bundle", "read_csv_batches", "read_manifest"]
 
-#: OneRoster 1.1 CSV files rostersync maps, in dependency order, with their canonical entity.
-ONEROSTER_FILES: dict[str, str] = {
-    "orgs.csv": "orgs",
-    "academicSessions.csv": "academic_sessions",
-    "courses.csv": "courses",
-    "classes.csv": "classes",
-    "users.csv": "users",
-    "enrollments.csv": "enrollments",
-    "demographics.csv": "demographics",
-}
-MODES = ("bulk", "delta", "absent")
-
-csv.field_size_limit(16 * 1024 * 1024)
-
-
-def read_csv_batches(path: Path, *, format: str, entity: str, mode: str = "bulk",
-                     batch_rows: int = BATCH_ROWS) -> Iterator[RawBatch]:
-    """Yield batches of ``(line, fields)`` rows; every row must have as many fields as the header.
-
-    Always yields at least one batch (possibly empty), so a header-only file still declares its
-    entity as present: an empty bulk file is a statement ("no rows"), not silence.
-    """
-    name = path.name
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, strict=True)
-            try:
-                header = tuple(h.strip() for h in next(reader))
-            except StopIteration:
-                raise DataError("file is empty: a header row is required", name, 1) from None
-            width = len(header)
-            rows: list[tuple[int, list[str]]] = []
-            emitted = False
-            for fields in reader:
-                line = reader.line_num
-                if len(fields) != width:
-                    if not fields or fields == [""]:
-                        continue  # a blank line, e.g. at the end of the file
-                    raise DataError(
-                        f"row has {len(fields)} fields but the header has {width} "
-                        f"(a missing or extra comma, or an unquoted comma inside a value)",
-                        name, line,
-                    )
-                rows.append((line, fields))
-                if len(rows) >= batch_rows:
-                    yield RawBatch(format, entity, name, rows, mode, header)
-                    rows, emitted = [], True
-            if rows or not emitted:
-                yield RawBatch(format, entity, name, rows, mode, header)
-    except csv.Error as exc:
-        raise DataError(f"malformed CSV: {exc}", name, reader.line_num) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8", name) from None
-    except OSError as exc:
-        raise SourceError(f"cannot read file: {exc.strerror}", str(path)) from None
+#: what a connector's ``format`` setting may say
+FORMATS = ("auto", "oneroster-1.1", "oneroster-1.2", "clever")
 
 
-def read_manifest(folder: Path) -> dict[str, str]:
-    """``manifest.csv`` as a dict of propertyName -> value."""
-    path = folder / "manifest.csv"
-    if not path.is_file():
-        raise SourceError(
-            "manifest.csv is missing: a OneRoster CSV bundle must include it "
-            "(it says which files are bulk, delta or absent)", str(folder)
-        )
-    props: dict[str, str] = {}
-    for batch in read_csv_batches(path, format="manifest", entity="manifest"):
-        if batch.header[:2] != ("propertyName", "value"):
-            raise DataError("header must be propertyName,value", "manifest.csv", 1)
-        for _line, fields in batch.rows:
-            props[fields[0].strip()] = fields[1].strip()
-    return props
+def check_format(format: str) -> str:
+    if format not in FORMATS:
+        raise ConfigError(f"unknown bundle format {format!r} (known: {', '.join(FORMATS)})")
+    return format
 
 
-def bundle_plan(folder: Path) -> list[tuple[str, str, str]]:
-    """(file name, entity, mode) for each file the manifest declares bulk or delta, in dependency order.
-
-    A file the manifest promises but the folder lacks, or the reverse, is an error naming both.
-    """
-    if not folder.is_dir():
-        raise SourceError("folder not found (check the connector's path setting)", str(folder))
-    manifest = read_manifest(folder)
-    plan = []
-    for name, entity in ONEROSTER_FILES.items():
-        key = f"file.{name.removesuffix('.csv')}"
-        mode = manifest.get(key, "absent").lower() or "absent"
-        if mode not in MODES:
-            raise DataError(f"{key} is {mode!r}; expected one of bulk, delta, absent", "manifest.csv")
-        present = (folder / name).is_file()
-        if mode != "absent" and not present:
-            raise SourceError(f"manifest.csv declares {key}={mode} but {name} is not in the bundle", str(folder))
-        if mode == "absent" and present:
-            raise SourceError(
-                f"{name} is in the bundle but manifest.csv declares {key}=absent (or omits it); "
-                f"fix the manifest or remove the file", str(folder)
-            )
-        if mode != "absent":
-            plan.append((name, entity, mode))
-    return plan
+def plan_bundle(bundle: Bundle, format: str = "auto") -> BundlePlan:
+    """Detect (``auto``) or confirm the format and check the bundle's make-up; nothing is read yet."""
+    if check_format(format) == "auto":
+        format = _detect(bundle)
+    return plan_clever(bundle) if format == "clever" else plan_oneroster(bundle, format)
 
 
-def read_oneroster_bundle(folder: Path, batch_rows: int = BATCH_ROWS) -> Iterator[RawBatch]:
-    """Every declared OneRoster 1.1 file of ``folder`` as raw batches, in dependency order."""
-    for name, entity, mode in bundle_plan(folder):
-        yield from read_csv_batches(folder / name, format=ONEROSTER_11, entity=entity, mode=mode,
-                                    batch_rows=batch_rows)
+#: Files only one of the two families has; enrollments.csv (and demographics) are in both.
+CLEVER_ONLY = ("schools.csv", "students.csv", "teachers.csv", "sections.csv", "staff.csv")
 
 
-FORMATS = ("auto", "oneroster-1.1")
+def _detect(bundle: Bundle) -> str:
+    """``clever`` when the bundle has Clever's own files and none of OneRoster's, else OneRoster
+    (1.1 or 1.2, told apart by the manifest), so a OneRoster bundle that lost its manifest is
+    reported as exactly that rather than as an incomplete Clever drop."""
+    oneroster = bundle.find("manifest.csv") or any(
+        bundle.find(n) for n in ONEROSTER_FILES if n not in ("enrollments.csv", "demographics.csv"))
+    clever = any(bundle.find(n) for n in CLEVER_ONLY)
+    if clever and not oneroster:
+        return "clever"
+    if oneroster:
+        return "auto"  # plan_oneroster tells 1.1 from 1.2 by the manifest
+    raise SourceError(
+        "no roster files found: expected a OneRoster bundle (manifest.csv, orgs.csv, users.csv...) or "
+        "Clever files (schools.csv, students.csv, teachers.csv, sections.csv, enrollments.csv)",
+        bundle.location,
+    )
 
 
 def read_bundle(folder: Path, format: str = "auto", *, demographics: bool = False) -> Iterator[RawBatch]:
-    """The one entry point for file-based transports (local folder, SFTP drop, zip): a folder of
-    roster files in ``format`` as raw batches. Demographics are skipped unless asked for (opt-in)."""
-    if format not in FORMATS:
-        raise SourceError(f"unknown bundle format {format!r} (known: {', '.join(FORMATS)})", str(folder))
-    for batch in read_oneroster_bundle(folder):
-        if batch.entity == "demographics" and not demographics:
-            continue
-        yield batch
+    """The one entry point for file-based transports (local folder, SFTP drop, zip): the roster files of
+    ``folder`` (a folder or a .zip) in ``format`` as raw batches. Demographics are skipped unless asked
+    for (opt-in)."""
+    check_format(format)
+    with open_bundle(Path(folder)) as bundle:
+        plan = plan_bundle(bundle, format)
+        reader = read_clever if plan.format == "clever" else read_oneroster
+        pending = plan.warnings
+        for batch in reader(bundle, plan, demographics=demographics):
+            if pending:
+                batch = attrs.evolve(batch, warnings=(*pending, *batch.warnings))
+                pending = ()
+            yield batch
+
+
+def describe_bundle(folder: Path, format: str = "auto") -> BundlePlan:
+    """The plan of a bundle without reading any rows (``rostersync check``)."""
+    with open_bundle(Path(folder)) as bundle:
+        return plan_bundle(bundle, format)
+
+
+def bundle_plan(folder: Path, format: str = "auto") -> list[tuple[str, str, str]]:
+    """(file name, entity, mode) for each file to read, in dependency order."""
+    return [(p.name, p.entity, p.mode) for p in describe_bundle(folder, format).files]

@@ -18,6 +18,7 @@ from rostersync import schedule
 from rostersync.config import EnabledConnector, School
 from rostersync.connector import Connector, FetchContext, structure_settings
 from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
+from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
 from rostersync.locks import source_lock
 from rostersync.plugins import get_connector, pm
 from rostersync.scope import Scope
@@ -93,6 +94,8 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
     run_id = store.begin_run(school.id, enabled.name)
     staging = store.staging(run_id)
     try:
+        checks = CheckPolicy.from_settings(settings)
+        staging.on_duplicate = checks.duplicate
         with tempfile.TemporaryDirectory(prefix=f"rostersync-run{run_id}-") as work:
             context = FetchContext(
                 school_id=school.id, source=enabled.name, settings=settings, org_ids=school.org_ids,
@@ -106,12 +109,15 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
                 mapped = pm.hook.rostersync_map(batch=raw)
                 if mapped is None:
                     raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
+                mapped.raise_errors()
                 mapped = scope.filter(mapped, staging)
                 if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
                     raise ConfigError("no installed destination plugin accepted the batch")
                 if progress:
                     progress(mapped.entity, len(mapped.records))
             staging.warn(context.warnings)
+            staging.finish()  # index what was staged (duplicates are found here)
+            verify_references(staging.conn, checks, LiveRoster(store.path, school.id, enabled.name)).raise_errors()
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
                                  dry_run=options.dry_run, preview_limit=options.preview_limit)
             outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)

@@ -56,8 +56,11 @@ def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckS
 def rostersync_map(batch: RawBatch) -> MappedBatch | None:
     """Turn one raw batch into canonical records, or return None when ``batch.format`` is not yours.
 
-    Validation happens here: raise :class:`rostersync.errors.DataError` naming file, line and field.
-    Columns the format does not map are kept in each record's ``extra``.
+    Validation happens here: raise :class:`rostersync.errors.DataError` naming file, line and field
+    for a problem with the whole file (a broken header), and return invalid rows as DataErrors in
+    ``MappedBatch.errors`` (with the reader's ``batch.errors`` and ``batch.warnings`` passed on): a
+    sync refuses a batch with errors, ``rostersync validate`` lists them all. Columns the format does
+    not map are kept in each record's ``extra``.
     """
 
 

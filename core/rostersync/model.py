@@ -24,6 +24,9 @@ SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")
 CLASS_TYPES = ("homeroom", "scheduled")
 ENROLLMENT_ROLES = ("administrator", "proctor", "student", "teacher")
 STATUSES = ("active", "tobedeleted", "inactive")
+ROLE_TYPES = ("primary", "secondary")
+SCORE_STATUSES = ("exempt", "fully graded", "not submitted", "partially graded", "submitted")
+IMPORTANCES = ("primary", "secondary")
 
 
 def _extra() -> Any:
@@ -170,6 +173,105 @@ class Demographics(Record):
     public_school_residence_status: str | None = attrs.field(default=None, kw_only=True)
 
 
-#: Canonical entities in dependency order (what a record refers to comes first).
-RECORD_TYPES: tuple[type[Record], ...] = (Org, AcademicSession, Course, Class, User, Enrollment, Demographics)
+@attrs.frozen
+class Role(Record):
+    """OneRoster 1.2 ``roles.csv``: one role of a user at one org. Also folded into the user's ``role``
+    (the primary role) and ``org_sourced_ids`` when the bundle is read, so 1.1 and 1.2 users look alike."""
+
+    entity: ClassVar[str] = "roles"
+    user_sourced_id: str = attrs.field(kw_only=True)
+    role_type: str = attrs.field(kw_only=True)
+    role: str = attrs.field(kw_only=True)
+    org_sourced_id: str = attrs.field(kw_only=True)
+    begin_date: str | None = attrs.field(default=None, kw_only=True)
+    end_date: str | None = attrs.field(default=None, kw_only=True)
+    user_profile_sourced_id: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class UserProfile(Record):
+    """OneRoster 1.2 ``userProfiles.csv``: a user's account at a vendor application (never its password)."""
+
+    entity: ClassVar[str] = "user_profiles"
+    user_sourced_id: str = attrs.field(kw_only=True)
+    profile_type: str = attrs.field(kw_only=True)
+    vendor_id: str = attrs.field(kw_only=True)
+    application_id: str | None = attrs.field(default=None, kw_only=True)
+    description: str | None = attrs.field(default=None, kw_only=True)
+    credential_type: str | None = attrs.field(default=None, kw_only=True)
+    username: str | None = attrs.field(default=None, kw_only=True)
+
+
+# -- gradebook and resources: validated and stored as sent, not interpreted by the roster ------------
+@attrs.frozen
+class Category(Record):
+    entity: ClassVar[str] = "categories"
+    title: str = attrs.field(kw_only=True)
+    weight: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class LineItem(Record):
+    """A gradebook column. ``grading_period_sourced_id`` is 1.1's gradingPeriodSourcedId and 1.2's
+    academicSessionSourcedId. Scores and bounds stay decimal strings, exactly as sent."""
+
+    entity: ClassVar[str] = "line_items"
+    title: str = attrs.field(kw_only=True)
+    class_sourced_id: str = attrs.field(kw_only=True)
+    description: str | None = attrs.field(default=None, kw_only=True)
+    assign_date: str | None = attrs.field(default=None, kw_only=True)
+    due_date: str | None = attrs.field(default=None, kw_only=True)
+    category_sourced_id: str | None = attrs.field(default=None, kw_only=True)
+    grading_period_sourced_id: str | None = attrs.field(default=None, kw_only=True)
+    school_sourced_id: str | None = attrs.field(default=None, kw_only=True)
+    result_value_min: str | None = attrs.field(default=None, kw_only=True)
+    result_value_max: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class Result(Record):
+    entity: ClassVar[str] = "results"
+    line_item_sourced_id: str = attrs.field(kw_only=True)
+    student_sourced_id: str = attrs.field(kw_only=True)
+    score_status: str = attrs.field(kw_only=True)
+    score: str | None = attrs.field(default=None, kw_only=True)
+    text_score: str | None = attrs.field(default=None, kw_only=True)
+    score_date: str | None = attrs.field(default=None, kw_only=True)
+    comment: str | None = attrs.field(default=None, kw_only=True)
+    class_sourced_id: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class Resource(Record):
+    entity: ClassVar[str] = "resources"
+    vendor_resource_id: str = attrs.field(kw_only=True)
+    title: str | None = attrs.field(default=None, kw_only=True)
+    roles: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    importance: str | None = attrs.field(default=None, kw_only=True)
+    vendor_id: str | None = attrs.field(default=None, kw_only=True)
+    application_id: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class ClassResource(Record):
+    entity: ClassVar[str] = "class_resources"
+    class_sourced_id: str = attrs.field(kw_only=True)
+    resource_sourced_id: str = attrs.field(kw_only=True)
+    title: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class CourseResource(Record):
+    entity: ClassVar[str] = "course_resources"
+    course_sourced_id: str = attrs.field(kw_only=True)
+    resource_sourced_id: str = attrs.field(kw_only=True)
+    title: str | None = attrs.field(default=None, kw_only=True)
+
+
+#: Canonical entities in dependency order (what a record refers to comes first). The roster entities
+#: come first; roles, profiles, gradebook and resources follow (each gets its own table).
+RECORD_TYPES: tuple[type[Record], ...] = (
+    Org, AcademicSession, Course, Class, User, Enrollment, Demographics,
+    Role, UserProfile, Category, Resource, LineItem, Result, ClassResource, CourseResource,
+)
 ENTITIES: dict[str, type[Record]] = {cls.entity: cls for cls in RECORD_TYPES}

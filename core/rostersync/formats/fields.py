@@ -25,12 +25,44 @@ def text(value: str) -> str:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def date(value: str) -> str:
-    """A calendar date, YYYY-MM-DD."""
+    """A calendar date, YYYY-MM-DD (OneRoster). Python's other ISO forms (20260901, 2026-W01-1) are refused."""
+    text = value.strip()
     try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
+        if _ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text).isoformat()
     except ValueError:
-        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
+        pass
+    raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
+
+
+def us_date(value: str) -> str:
+    """A Clever date: MM/DD/YYYY (also M/D/YYYY) or ISO YYYY-MM-DD; stored as YYYY-MM-DD."""
+    text = value.strip()
+    match = _US_DATE.fullmatch(text)
+    try:
+        if match:
+            month, day, year = (int(g) for g in match.groups())
+            return dt.date(year, month, day).isoformat()
+        if _ISO_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise ValueError(f"{value!r} is not a date (expected MM/DD/YYYY or YYYY-MM-DD)")
+
+
+def decimal(value: str) -> str:
+    """A number (scores, weights), kept as the text sent so the stored value is exact."""
+    text = value.strip()
+    try:
+        float(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+    return text
 
 
 def datetime(value: str) -> str:
@@ -51,6 +83,16 @@ def boolean(value: str) -> bool:
     raise ValueError(f"{value!r} is not a boolean (expected true or false)")
 
 
+def yes_no(value: str) -> bool:
+    """Clever's Y/N flags (also yes/no, true/false), any case."""
+    key = value.strip().lower()
+    if key in ("y", "yes", "true"):
+        return True
+    if key in ("n", "no", "false"):
+        return False
+    raise ValueError(f"{value!r} is not Y or N")
+
+
 def id_list(value: str) -> tuple[str, ...]:
     """A comma-separated list inside one field (``"a,b"``); spaces around items are tolerated."""
     return tuple(item.strip() for item in value.split(",") if item.strip())
@@ -65,6 +107,28 @@ def one_of(*allowed: str) -> Parser:
         if key in lookup:
             return lookup[key]
         raise ValueError(f"{value!r} is not one of: {', '.join(allowed)}")
+
+    return parse
+
+
+def one_of_ext(*allowed: str) -> Parser:
+    """A OneRoster 1.2 enumeration: the spec's values, or an extension value written ``ext:name``."""
+    strict = one_of(*allowed)
+
+    def parse(value: str) -> str:
+        text = value.strip()
+        if text.startswith("ext:") and len(text) > 4:
+            return text
+        return strict(value)
+
+    return parse
+
+
+def list_of(item: Parser) -> Parser:
+    """A comma-separated list whose items each pass ``item`` (e.g. resource roles)."""
+
+    def parse(value: str) -> tuple[Any, ...]:
+        return tuple(item(v) for v in id_list(value))
 
     return parse
 

@@ -1,80 +1,87 @@
 """OneRoster 1.1 CSV -> canonical records (the ``rostersync_map`` hook for ``oneroster-1.1-csv``).
 
-Columns are found by header name, not position. Each file has a table of (column, attribute, parser,
-required); columns the table does not name are kept in ``extra``, except ``password``, which
-rostersync never stores.
+All 14 files of the 1.1 CSV binding: the manifest is read by the bundle reader; the roster files map
+to the canonical model; gradebook and resource files (categories, lineItems, results, resources,
+classResources, courseResources) are validated and stored in their own tables. Each file is a
+:class:`~rostersync.formats.columns.FileSpec`: spec column order, required columns and values,
+enumerations (any case, stored in the spec's spelling), lists, ``{type:value}`` userIds, dates and
+booleans. ``password`` is never stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
-from rostersync.csvbundle import ONEROSTER_11
-from rostersync.errors import DataError
 from rostersync.formats import fields as f
+from rostersync.formats.columns import Column, FileSpec, map_rows
 from rostersync.grades import normalise_grades
 from rostersync.model import (
     CLASS_TYPES,
     ENROLLMENT_ROLES,
+    IMPORTANCES,
     ORG_TYPES,
+    SCORE_STATUSES,
     SESSION_TYPES,
     STATUSES,
     USER_ROLES,
     AcademicSession,
+    Category,
     Class,
+    ClassResource,
     Course,
+    CourseResource,
     Demographics,
     Enrollment,
+    LineItem,
     Org,
-    Record,
+    Resource,
+    Result,
     User,
 )
 
-NEVER_STORED = frozenset({"password"})
+ONEROSTER_11 = "oneroster-1.1-csv"
 
 
-@attrs.frozen
-class Column:
-    name: str
-    attr: str
-    parse: f.Parser = f.text
-    required: bool = False
-
-
-def _common() -> list[Column]:
-    return [
+def common_columns() -> tuple[Column, ...]:
+    """sourcedId, status, dateLastModified: the first three columns of every data file."""
+    return (
         Column("sourcedId", "sourced_id", f.ident, required=True),
         Column("status", "status", f.one_of(*STATUSES)),
         Column("dateLastModified", "date_last_modified", f.datetime),
-    ]
+    )
 
 
 _SEX = f.one_of("male", "female", "other", "unspecified")
 
-FILES: dict[str, tuple[type[Record], list[Column]]] = {
-    "orgs": (Org, [
-        *_common(),
+
+def _spec(record_type: type, *columns: Column) -> FileSpec:
+    return FileSpec(record_type, (*common_columns(), *columns))
+
+
+#: canonical entity -> how its 1.1 file maps. Keys are the entities ``csvbundle`` names for each file.
+FILES: dict[str, FileSpec] = {
+    "orgs": _spec(
+        Org,
         Column("name", "name", required=True),
         Column("type", "type", f.one_of(*ORG_TYPES), required=True),
         Column("identifier", "identifier"),
         Column("parentSourcedId", "parent_sourced_id", f.ident),
-    ]),
-    "academic_sessions": (AcademicSession, [
-        *_common(),
+    ),
+    "academic_sessions": _spec(
+        AcademicSession,
         Column("title", "title", required=True),
         Column("type", "type", f.one_of(*SESSION_TYPES), required=True),
         Column("startDate", "start_date", f.date, required=True),
         Column("endDate", "end_date", f.date, required=True),
         Column("parentSourcedId", "parent_sourced_id", f.ident),
         Column("schoolYear", "school_year", required=True),
-    ]),
-    "courses": (Course, [
-        *_common(),
+    ),
+    "courses": _spec(
+        Course,
         Column("schoolYearSourcedId", "school_year_sourced_id", f.ident),
         Column("title", "title", required=True),
         Column("courseCode", "course_code"),
@@ -82,9 +89,9 @@ FILES: dict[str, tuple[type[Record], list[Column]]] = {
         Column("orgSourcedId", "org_sourced_id", f.ident, required=True),
         Column("subjects", "subjects", f.id_list),
         Column("subjectCodes", "subject_codes", f.id_list),
-    ]),
-    "classes": (Class, [
-        *_common(),
+    ),
+    "classes": _spec(
+        Class,
         Column("title", "title", required=True),
         Column("grades", "grades", f.id_list),
         Column("courseSourcedId", "course_sourced_id", f.ident, required=True),
@@ -96,9 +103,9 @@ FILES: dict[str, tuple[type[Record], list[Column]]] = {
         Column("subjects", "subjects", f.id_list),
         Column("subjectCodes", "subject_codes", f.id_list),
         Column("periods", "periods", f.id_list),
-    ]),
-    "users": (User, [
-        *_common(),
+    ),
+    "users": _spec(
+        User,
         Column("enabledUser", "enabled_user", f.boolean, required=True),
         Column("orgSourcedIds", "org_sourced_ids", f.id_list, required=True),
         Column("role", "role", f.one_of(*USER_ROLES), required=True),
@@ -113,9 +120,9 @@ FILES: dict[str, tuple[type[Record], list[Column]]] = {
         Column("phone", "phone"),
         Column("agentSourcedIds", "agent_sourced_ids", f.id_list),
         Column("grades", "grades", f.id_list),
-    ]),
-    "enrollments": (Enrollment, [
-        *_common(),
+    ),
+    "enrollments": _spec(
+        Enrollment,
         Column("classSourcedId", "class_sourced_id", f.ident, required=True),
         Column("schoolSourcedId", "school_sourced_id", f.ident, required=True),
         Column("userSourcedId", "user_sourced_id", f.ident, required=True),
@@ -123,9 +130,9 @@ FILES: dict[str, tuple[type[Record], list[Column]]] = {
         Column("primary", "primary", f.boolean),
         Column("beginDate", "begin_date", f.date),
         Column("endDate", "end_date", f.date),
-    ]),
-    "demographics": (Demographics, [
-        *_common(),
+    ),
+    "demographics": _spec(
+        Demographics,
         Column("birthDate", "birth_date", f.date),
         Column("sex", "sex", _SEX),
         Column("americanIndianOrAlaskaNative", "american_indian_or_alaska_native", f.boolean),
@@ -139,48 +146,54 @@ FILES: dict[str, tuple[type[Record], list[Column]]] = {
         Column("stateOfBirthAbbreviation", "state_of_birth_abbreviation"),
         Column("cityOfBirth", "city_of_birth"),
         Column("publicSchoolResidenceStatus", "public_school_residence_status"),
-    ]),
+    ),
+    "categories": _spec(
+        Category,
+        Column("title", "title", required=True),
+    ),
+    "resources": _spec(
+        Resource,
+        Column("vendorResourceId", "vendor_resource_id", required=True),
+        Column("title", "title"),
+        Column("roles", "roles", f.list_of(f.one_of(*USER_ROLES))),
+        Column("importance", "importance", f.one_of(*IMPORTANCES)),
+        Column("vendorId", "vendor_id"),
+        Column("applicationId", "application_id"),
+    ),
+    "line_items": _spec(
+        LineItem,
+        Column("title", "title", required=True),
+        Column("description", "description"),
+        Column("assignDate", "assign_date", f.datetime, required=True),
+        Column("dueDate", "due_date", f.datetime, required=True),
+        Column("classSourcedId", "class_sourced_id", f.ident, required=True),
+        Column("categorySourcedId", "category_sourced_id", f.ident, required=True),
+        Column("gradingPeriodSourcedId", "grading_period_sourced_id", f.ident, required=True),
+        Column("resultValueMin", "result_value_min", f.decimal, required=True),
+        Column("resultValueMax", "result_value_max", f.decimal, required=True),
+    ),
+    "results": _spec(
+        Result,
+        Column("lineItemSourcedId", "line_item_sourced_id", f.ident, required=True),
+        Column("studentSourcedId", "student_sourced_id", f.ident, required=True),
+        Column("scoreStatus", "score_status", f.one_of(*SCORE_STATUSES), required=True),
+        Column("score", "score", f.decimal, required=True),
+        Column("scoreDate", "score_date", f.date, required=True),
+        Column("comment", "comment"),
+    ),
+    "class_resources": _spec(
+        ClassResource,
+        Column("title", "title"),
+        Column("classSourcedId", "class_sourced_id", f.ident, required=True),
+        Column("resourceSourcedId", "resource_sourced_id", f.ident, required=True),
+    ),
+    "course_resources": _spec(
+        CourseResource,
+        Column("title", "title"),
+        Column("courseSourcedId", "course_sourced_id", f.ident, required=True),
+        Column("resourceSourcedId", "resource_sourced_id", f.ident, required=True),
+    ),
 }
-
-
-def map_rows(batch: RawBatch, record_type: type[Record], columns: Sequence[Column],
-             finish: Callable[[dict[str, Any]], list[str]] | None = None) -> MappedBatch:
-    """Map CSV rows by header name. ``finish`` may adjust each row's attributes and return warnings."""
-    index = {name: i for i, name in enumerate(batch.header)}
-    if len(index) != len(batch.header):
-        dupes = sorted({h for h in batch.header if batch.header.count(h) > 1})
-        raise DataError(f"header repeats column(s) {', '.join(dupes)}", batch.location, 1)
-    missing = [c.name for c in columns if c.required and c.name not in index]
-    if missing:
-        raise DataError(
-            f"header lacks required column(s) {', '.join(missing)} (header names are case-sensitive)",
-            batch.location, 1, missing[0],
-        )
-    plan = [(c.attr, index[c.name], c.parse, c.required, c.name) for c in columns if c.name in index]
-    known = {c.name for c in columns} | NEVER_STORED
-    extra_plan = [(i, name) for name, i in index.items() if name not in known]
-    records: list[Record] = []
-    warnings: list[str] = []
-    lines: list[int] = []
-    for line, row in batch.rows:
-        values: dict[str, Any] = {}
-        for attr, i, parse, required, name in plan:
-            raw = row[i]
-            if raw == "" or (required and raw.isspace()):
-                if required:
-                    raise DataError("required value is empty", batch.location, line, name)
-                continue
-            try:
-                values[attr] = parse(raw)
-            except ValueError as exc:
-                raise DataError(str(exc), batch.location, line, name) from None
-        if extra_plan:
-            values["extra"] = {name: row[i] for i, name in extra_plan if row[i] != ""}
-        if finish is not None:
-            warnings.extend(f"{batch.location}:{line}: {w}" for w in finish(values))
-        records.append(record_type(**values))
-        lines.append(line)
-    return MappedBatch(batch.entity, batch.location, records, batch.mode, warnings, lines)
 
 
 def grades_finish(values: dict[str, Any]) -> list[str]:
@@ -192,10 +205,14 @@ def grades_finish(values: dict[str, Any]) -> list[str]:
     return [f"grades: {u!r} is not a known grade level; stored as Other" for u in unknown]
 
 
+def map_file(batch: RawBatch, spec: FileSpec) -> MappedBatch:
+    """Map one batch with ``spec``, normalising grades where the record type has them."""
+    finish = grades_finish if "grades_raw" in attrs.fields_dict(spec.record_type) else None
+    return map_rows(batch, spec, finish)
+
+
 @hookimpl
 def rostersync_map(batch: RawBatch) -> MappedBatch | None:
     if batch.format != ONEROSTER_11 or batch.entity not in FILES:
         return None
-    record_type, columns = FILES[batch.entity]
-    finish = grades_finish if "grades_raw" in attrs.fields_dict(record_type) else None
-    return map_rows(batch, record_type, columns, finish)
+    return map_file(batch, FILES[batch.entity])

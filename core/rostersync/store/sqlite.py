@@ -449,9 +449,16 @@ class StagingArea:
             "fetched INTEGER NOT NULL DEFAULT 0, out_of_scope INTEGER NOT NULL DEFAULT 0)"
         )
         self.conn.execute("CREATE TABLE _issues (level TEXT, message TEXT)")
+        # _files: the file each staged row came from (``_file``), for file:line in reports;
+        # _out_of_scope: ids the school's scope dropped, so references to them are not called dangling
+        self.conn.execute("CREATE TABLE _files (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+        self.conn.execute("CREATE TABLE _out_of_scope (entity TEXT, sourced_id TEXT)")
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
         self._indexed: set[str] = set()
+        self._file_ids: dict[str, int] = {}
+        #: what a second row with a staged sourcedId does: "error" (refuse the run) or "skip" (warn)
+        self.on_duplicate = "error"
 
     @classmethod
     def reopen(cls, path: Path, run_id: int) -> StagingArea:
@@ -459,6 +466,7 @@ class StagingArea:
         area = cls.__new__(cls)
         area.path, area.run_id, area.conn = path, run_id, None
         area._modes, area._locations, area._indexed = {}, {}, set()
+        area._file_ids, area.on_duplicate = {}, "error"
         return area
 
     def declare(self, entity: str, mode: str, location: str) -> None:
@@ -473,7 +481,7 @@ class StagingArea:
                          if c != "sourced_id")
         self.conn.execute(
             f"CREATE TABLE {q(entity)} (sourced_id TEXT NOT NULL, {cols}, row_hash BLOB, "
-            f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER)"
+            f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER, _file INTEGER)"
         )
         self.conn.execute(
             "INSERT INTO _entities (entity, mode, position) VALUES (?, ?, ?)",
@@ -488,21 +496,25 @@ class StagingArea:
         self.declare(entity, mode, batch.location)
         spec = TABLES[entity]
         lines = batch.lines or [None] * len(batch.records)
+        file_id = self._file_id(batch.location)
         rows = []
         for record, line in zip(batch.records, lines, strict=True):
             row = spec.to_row(record)
             deleted = 1 if record.status == "tobedeleted" and mode == "delta" else 0
-            rows.append((*row, row_hash(row), deleted, line))
-        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 3))
+            rows.append((*row, row_hash(row), deleted, line, file_id))
+        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 4))
         collist = ", ".join(q(c) for c in spec.columns)
-        sql = f"INSERT INTO {q(entity)} ({collist}, row_hash, _deleted, _line) VALUES ({placeholders})"
+        sql = f"INSERT INTO {q(entity)} ({collist}, row_hash, _deleted, _line, _file) VALUES ({placeholders})"
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(sql, rows)
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError:  # only once the entity is indexed (see finish)
             self.conn.execute("ROLLBACK")
-            self._raise_duplicate(batch, lines)
-            raise
+            if self.on_duplicate != "skip":
+                self._raise_duplicate(batch, lines)
+                raise
+            self.conn.execute("BEGIN")
+            self.conn.executemany(sql, self._skip_duplicates(batch, rows, lines))
         self.conn.execute("UPDATE _entities SET fetched = fetched + ? WHERE entity=?", [len(rows), entity])
         self.warn(batch.warnings)
         self.conn.execute("COMMIT")
@@ -515,36 +527,77 @@ class StagingArea:
         if self.conn is None:
             return
         for entity in self._modes.keys() - self._indexed:
+            index = f"CREATE UNIQUE INDEX {q('ux_' + entity)} ON {q(entity)} (sourced_id)"
             try:
-                self.conn.execute(f"CREATE UNIQUE INDEX {q('ux_' + entity)} ON {q(entity)} (sourced_id)")
+                self.conn.execute(index)
             except sqlite3.IntegrityError:
-                sid, first, second = self.conn.execute(
-                    f"SELECT sourced_id, min(_line), max(_line) FROM {q(entity)} GROUP BY sourced_id "
-                    f"HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 1"
-                ).fetchone()
-                also = f" (first seen on line {first})" if first else ""
-                raise DataError(f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique",
-                                self._locations[entity], second, "sourcedId") from None
+                dupes = self._staged_duplicates(entity)
+                if self.on_duplicate != "skip":
+                    _rowid, where, line, message = dupes[0]
+                    raise DataError(message, where, line, "sourcedId") from None
+                # the duplicate policy "skip": keep the first row of each sourcedId, warn about the others
+                self.conn.execute("BEGIN")
+                self.conn.executemany(f"DELETE FROM {q(entity)} WHERE rowid = ?", [(d[0],) for d in dupes])
+                self.warn([f"{where}:{line}:sourcedId: skipped: {message}" for _r, where, line, message in dupes])
+                self.conn.execute("COMMIT")
+                self.conn.execute(index)
             self._indexed.add(entity)
 
-    def _raise_duplicate(self, batch: MappedBatch, lines: Sequence[int | None]) -> None:
+    def _staged_duplicates(self, entity: str) -> list[tuple[int, str, int | None, str]]:
+        """(rowid, file, line, message) of every staged row repeating an earlier row's sourcedId."""
+        t = q(entity)
+        rows = self.conn.execute(
+            f"SELECT d.rowid, d.sourced_id, d._line, fd.name, f._line, ff.name FROM {t} d "
+            f"JOIN (SELECT sourced_id, min(rowid) AS first FROM {t} GROUP BY sourced_id HAVING count(*) > 1) g "
+            f"ON g.sourced_id = d.sourced_id JOIN {t} f ON f.rowid = g.first "
+            f"LEFT JOIN _files fd ON fd.id = d._file LEFT JOIN _files ff ON ff.id = f._file "
+            f"WHERE d.rowid != g.first ORDER BY d.rowid"
+        ).fetchall()
+        out = []
+        for rowid, sid, line, where, first, first_where in rows:
+            where = where or self._locations[entity]
+            out.append((rowid, where, line, _duplicate_message(sid, first, first_where or where, where)))
+        return out
+
+    def _file_id(self, location: str) -> int:
+        if location not in self._file_ids:
+            self.conn.execute("INSERT OR IGNORE INTO _files (name) VALUES (?)", [location])
+            self._file_ids[location] = self.conn.execute("SELECT id FROM _files WHERE name=?", [location]).fetchone()[0]
+        return self._file_ids[location]
+
+    def _duplicates(self, batch: MappedBatch, lines: Sequence[int | None]) -> Iterator[tuple[int, str]]:
+        """(index in batch, message) for each record whose sourcedId is already staged or repeats."""
         seen: dict[str, int | None] = {}
-        for record, line in zip(batch.records, lines, strict=True):
+        for n, (record, line) in enumerate(zip(batch.records, lines, strict=True)):
             sid = record.sourced_id
             earlier = self.conn.execute(
-                f"SELECT _line FROM {q(batch.entity)} WHERE sourced_id=?", [sid]
+                f"SELECT s._line, f.name FROM {q(batch.entity)} s LEFT JOIN _files f ON f.id = s._file "
+                f"WHERE s.sourced_id=?", [sid]
             ).fetchone()
             if sid in seen or earlier:
-                first = seen.get(sid) if sid in seen else earlier[0]
-                also = f" (first seen on line {first})" if first else ""
-                raise DataError(f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique",
-                                batch.location, line, "sourcedId")
-            seen[sid] = line
+                first, where = (seen.get(sid), batch.location) if sid in seen else earlier
+                yield n, _duplicate_message(sid, first, where, batch.location)
+            else:
+                seen[sid] = line
 
-    def count_out_of_scope(self, entity: str, n: int) -> None:
-        """Rows the source sent that belong to other schools (not staged, reported in the counts)."""
+    def _raise_duplicate(self, batch: MappedBatch, lines: Sequence[int | None]) -> None:
+        for n, message in self._duplicates(batch, lines):
+            raise DataError(message, batch.location, lines[n], "sourcedId")
+
+    def _skip_duplicates(self, batch: MappedBatch, rows: list[tuple], lines: Sequence[int | None]) -> list[tuple]:
+        """The duplicate policy "skip" for a batch: keep the first row of each sourcedId, warn about the others."""
+        dupes = dict(self._duplicates(batch, lines))
+        self.warn([f"{batch.location}:{lines[n]}:sourcedId: skipped: {m}" for n, m in dupes.items()])
+        return [row for n, row in enumerate(rows) if n not in dupes]
+
+    def count_out_of_scope(self, entity: str, n: int, ids: Sequence[str] = ()) -> None:
+        """Rows the source sent that belong to other schools (not staged, reported in the counts).
+        ``ids`` (when others may refer to them) lets the reference checks tell them from dangling ids."""
         if n:
             self.conn.execute("UPDATE _entities SET out_of_scope = out_of_scope + ? WHERE entity=?", [n, entity])
+        if ids:
+            self.conn.executemany("INSERT INTO _out_of_scope (entity, sourced_id) VALUES (?, ?)",
+                                  [(entity, i) for i in ids])
 
     def staged_ids(self, entity: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` this run has staged for ``entity``."""
@@ -572,6 +625,12 @@ class StagingArea:
     def discard(self) -> None:
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def _duplicate_message(sid: str, first: int | None, first_file: str | None, file: str) -> str:
+    also = "" if not first else (f" (first seen on line {first})" if first_file == file
+                                 else f" (first seen at {first_file}:{first})")
+    return f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique"
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""Transport for connectors of kind ``local-folder``: a OneRoster CSV bundle in a folder on this machine
-(e.g. where an SFTP server drops a district's files)."""
+"""Transport for connectors of kind ``local-folder``: a roster bundle (OneRoster or Clever CSV) in a folder
+or .zip on this machine (e.g. where an SFTP server drops a district's files)."""
 
 from __future__ import annotations
 
@@ -30,16 +30,16 @@ def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[Ra
 def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
     if connector.kind != KIND:
         return None
-    from rostersync.csvbundle import bundle_plan
+    from rostersync.csvbundle import describe_bundle
     from rostersync.errors import RostersyncError
 
     folder = context.settings.path
-    if not folder.is_dir():
-        return [CheckStep("folder", False, f"{folder} is not a folder (check the path setting)")]
+    if not folder.exists():
+        return [CheckStep("folder", False, f"{folder} is not a folder or zip file (check the path setting)")]
     steps = [CheckStep("folder", True, str(folder))]
     try:
-        plan = bundle_plan(folder)
+        plan = describe_bundle(folder, getattr(context.settings, "format", "auto"))
     except RostersyncError as exc:
         return [*steps, CheckStep("required files", False, str(exc))]
-    files = ", ".join(f"{name} ({mode})" for name, _entity, mode in plan)
-    return [*steps, CheckStep("required files", True, files or "manifest declares no files")]
+    files = ", ".join(f"{p.actual} ({p.mode})" for p in plan.files)
+    return [*steps, CheckStep("required files", True, f"{plan.format}: {files or 'manifest declares no files'}")]

@@ -1,0 +1,251 @@
+"""Reading a Clever SFTP bundle: the required-files check, and the streams Clever leaves implicit.
+
+Clever's files are flat: a section row carries its course, term and up to ten teachers; a student
+with three contacts is three student rows (and siblings repeat the same contact). The canonical
+model needs courses, terms, teacher enrollments, one row per student and one guardian per contact,
+linked both ways through ``agent_sourced_ids``; a teacher who teaches at two schools belongs to both
+(Clever lists such a teacher once, with one School_id). All of that needs rows that are far apart in
+a file, so a first pass copies the few columns involved into a private temporary SQLite file
+(indexed), and the streams are then produced from it with SQL and per-batch indexed lookups. Memory
+is bounded by a batch; the temporary file is removed when reading ends.
+
+Every Clever drop is a full snapshot (Clever has no deltas), so every stream is ``bulk``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import attrs
+
+from rostersync.batches import RawBatch
+from rostersync.bundlefiles import BATCH_ROWS, Bundle, read_csv
+from rostersync.formats.clever_csv import (
+    CLEVER,
+    CO_TEACHERS,
+    CONTACTS,
+    COURSES,
+    SECTION_TEACHERS,
+    TERMS,
+    contact_key,
+    course_key,
+    person_id,
+    term_key,
+)
+from rostersync.formats.oneroster_bundle import BundlePlan, PlannedFile, bundle_incomplete
+
+#: Clever's files in reading order -> canonical entity; staff.csv is optional.
+CLEVER_FILES: dict[str, str] = {
+    "schools.csv": "orgs",
+    "sections.csv": "classes",
+    "teachers.csv": "users",
+    "staff.csv": "users",
+    "students.csv": "users",
+    "enrollments.csv": "enrollments",
+}
+OPTIONAL = frozenset({"staff.csv"})
+PURPOSE = {
+    "schools.csv": "the schools (every other file refers to them by School_id)",
+    "students.csv": "students, one row per student and contact",
+    "teachers.csv": "teachers (sections name them in Teacher_id, Teacher_2_id...)",
+    "sections.csv": "sections with their course, term and teachers",
+    "enrollments.csv": "which students are in which section",
+}
+
+
+def plan_clever(bundle: Bundle) -> BundlePlan:
+    """Every Clever file present, or an error listing every missing required file and its purpose."""
+    problems = [f"{name} is missing: it holds {purpose}" for name, purpose in PURPOSE.items()
+                if bundle.find(name) is None]
+    if problems:
+        raise bundle_incomplete(problems, "clever", bundle.location)
+    files = tuple(PlannedFile(name, bundle.find(name) or name, entity, "bulk")
+                  for name, entity in CLEVER_FILES.items() if bundle.find(name))
+    return BundlePlan("clever", CLEVER, files)
+
+
+def _quiet(batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
+    """A second read of a file: its warnings and row errors were already reported by the first."""
+    for batch in batches:
+        yield attrs.evolve(batch, warnings=(), errors=())
+
+
+def read_clever(bundle: Bundle, plan: BundlePlan, *, demographics: bool) -> Iterator[RawBatch]:
+    names = {p.name: p.actual for p in plan.files}
+
+    def read(name: str, entity: str, format: str = CLEVER) -> Iterator[RawBatch]:
+        return read_csv(bundle, names[name], format=format, entity=entity)
+
+    with tempfile.TemporaryDirectory(prefix="rostersync-clever-") as tmp:
+        index = CleverIndex(Path(tmp) / "clever.db")
+        try:
+            index.scan_sections(read("sections.csv", "classes"))
+            index.scan_students(read("students.csv", "users"))
+            sections, students = names["sections.csv"], names["students.csv"]
+            yield from read("schools.csv", "orgs")
+            yield from index.terms(sections)
+            yield from index.courses(sections)
+            yield from read("sections.csv", "classes")
+            yield from index.with_schools(read("teachers.csv", "users"))
+            if "staff.csv" in names:
+                yield from read("staff.csv", "users")
+            yield from index.first_rows(read("students.csv", "users"), with_contacts=True)
+            yield from index.contacts(students)
+            if demographics:
+                yield from _quiet(index.first_rows(read("students.csv", "demographics"), with_contacts=False))
+            yield from read("enrollments.csv", "enrollments")
+            yield from _quiet(read("sections.csv", "enrollments", SECTION_TEACHERS))
+        finally:
+            index.close()
+
+
+def _columns(batch: RawBatch, names: Sequence[str]) -> list[int | None]:
+    index = {h.lower(): i for i, h in enumerate(batch.header)}
+    return [index.get(n.lower()) for n in names]
+
+
+def _get(row: Sequence[str], i: int | None) -> str:
+    return row[i].strip() if i is not None else ""
+
+
+class CleverIndex:
+    """The columns that need joining, in a private SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.executescript("""
+            CREATE TABLE sections (line INTEGER, course TEXT, school TEXT, number TEXT, name TEXT, description TEXT,
+                                   grade TEXT, subject TEXT, title TEXT, term TEXT, term_name TEXT,
+                                   term_start TEXT, term_end TEXT);
+            CREATE TABLE teacher_schools (teacher TEXT, school TEXT, PRIMARY KEY (teacher, school)) WITHOUT ROWID;
+            CREATE TABLE students (student TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID;
+            CREATE TABLE contacts (contact TEXT, student TEXT, school TEXT, line INTEGER, name TEXT, type TEXT,
+                                   relationship TEXT, email TEXT, phone TEXT, phone_type TEXT, sis TEXT);
+        """)
+
+    def _insert(self, sql: str, rows: list[tuple]) -> None:
+        self.conn.execute("BEGIN")
+        self.conn.executemany(sql, rows)
+        self.conn.execute("COMMIT")
+
+    # -- first pass -------------------------------------------------------------------------------
+    def scan_sections(self, batches: Iterator[RawBatch]) -> None:
+        wanted = ("Section_id", "School_id", "Course_number", "Course_name", "Course_description", "Grade",
+                  "Subject", "Name", "Term_name", "Term_start", "Term_end", "Teacher_id", *CO_TEACHERS)
+        for batch in batches:
+            cols = _columns(batch, wanted)
+            sec, school, number, name, desc, grade, subject, title, tname, tstart, tend = cols[:11]
+            teachers = cols[11:]
+            rows, links = [], []
+            for line, row in batch.rows:
+                s, sch, num, nm = _get(row, sec), _get(row, school), _get(row, number), _get(row, name)
+                ts, te, tn = _get(row, tstart), _get(row, tend), _get(row, tname)
+                rows.append((line, course_key(sch, num, nm, s), sch, num, nm, _get(row, desc),
+                             _get(row, grade) or None, _get(row, subject) or None, _get(row, title) or s,
+                             term_key(tn, ts, te), tn, ts, te))
+                links.extend((person_id("teacher", t), sch) for i in teachers if (t := _get(row, i)))
+            self._insert("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._insert("INSERT OR IGNORE INTO teacher_schools VALUES (?, ?)", links)
+
+    def scan_students(self, batches: Iterator[RawBatch]) -> None:
+        wanted = ("Student_id", "School_id", "Contact_name", "Contact_type", "Contact_relationship",
+                  "Contact_email", "Contact_phone", "Contact_phone_type", "Contact_sis_id")
+        for batch in batches:
+            sid, school, name, ctype, rel, email, phone, ptype, sis = _columns(batch, wanted)
+            students, contacts = [], []
+            for line, row in batch.rows:
+                student = _get(row, sid)
+                students.append((student, line))
+                fields = (_get(row, name), _get(row, ctype), _get(row, rel), _get(row, email), _get(row, phone),
+                          _get(row, ptype), _get(row, sis))
+                if any(fields) and fields[2].lower() != "self":
+                    contacts.append((contact_key(fields[6], student, fields[0]), person_id("student", student),
+                                     _get(row, school), line, *fields))
+            self._insert("INSERT OR IGNORE INTO students VALUES (?, ?)", students)
+            self._insert("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
+        self.conn.execute("CREATE INDEX contacts_student ON contacts (student)")
+
+    # -- derived streams ----------------------------------------------------------------------------
+    def _stream(self, sql: str, header: tuple[str, ...], format: str, entity: str,
+                location: str) -> Iterator[RawBatch]:
+        """Rows of ``sql`` (key, line, fields...) as batches; at least one, so the entity is declared."""
+        cursor = self.conn.execute(sql)
+        first = True
+        while True:
+            chunk = cursor.fetchmany(BATCH_ROWS)
+            if chunk or first:
+                rows = [(r[1], ["" if v is None else str(v) for v in (r[0], *r[2:])]) for r in chunk]
+                yield RawBatch(format, entity, location, rows, "bulk", header)
+            first = False
+            if len(chunk) < BATCH_ROWS:
+                return
+
+    def terms(self, location: str) -> Iterator[RawBatch]:
+        return self._stream(
+            "SELECT term, min(line), term_name, term_start, term_end FROM sections WHERE term IS NOT NULL "
+            "GROUP BY term ORDER BY min(line)",
+            ("_term", "Term_name", "Term_start", "Term_end"), TERMS, "academic_sessions", location)
+
+    def courses(self, location: str) -> Iterator[RawBatch]:
+        return self._stream(
+            "SELECT course, min(line), school, number, name, description, group_concat(DISTINCT grade), "
+            "group_concat(DISTINCT subject), title FROM sections GROUP BY course ORDER BY min(line)",
+            ("_course", "School_id", "Course_number", "Course_name", "Course_description", "Grade", "Subject",
+             "_title"), COURSES, "courses", location)
+
+    def contacts(self, location: str) -> Iterator[RawBatch]:
+        return self._stream(
+            "SELECT contact, min(line), name, type, relationship, email, phone, phone_type, sis, "
+            "group_concat(DISTINCT student), group_concat(DISTINCT school) FROM contacts "
+            "GROUP BY contact ORDER BY min(line)",
+            ("_contact", "Contact_name", "Contact_type", "Contact_relationship", "Contact_email", "Contact_phone",
+             "Contact_phone_type", "Contact_sis_id", "_students", "_schools"), CONTACTS, "users", location)
+
+    # -- per-batch lookups ----------------------------------------------------------------------------
+    def _lookup(self, sql: str, keys: list[str]) -> dict[str, tuple]:
+        found: dict[str, tuple] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for row in self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk):
+                found[row[0]] = row[1:]
+        return found
+
+    def with_schools(self, batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
+        """teachers.csv rows + ``_schools``: the schools of every section they teach."""
+        for batch in batches:
+            (tid,) = _columns(batch, ("Teacher_id",))
+            if tid is None:
+                yield batch
+                continue
+            ids = [person_id("teacher", row[tid]) for _line, row in batch.rows]
+            found = self._lookup("SELECT teacher, group_concat(school) FROM teacher_schools "
+                                 "WHERE teacher IN ({}) GROUP BY teacher", ids)
+            rows = [(line, [*row, (found.get(i) or ("",))[0]]) for (line, row), i in zip(batch.rows, ids, strict=True)]
+            yield attrs.evolve(batch, rows=rows, header=(*batch.header, "_schools"))
+
+    def first_rows(self, batches: Iterator[RawBatch], *, with_contacts: bool) -> Iterator[RawBatch]:
+        """students.csv without the repeated rows of students with several contacts (the first row of
+        each student is kept), plus ``_contacts``: the ids of the student's contacts."""
+        sql = ("SELECT s.student, s.line, (SELECT group_concat(DISTINCT c.contact) FROM contacts c "
+               "WHERE c.student = 'student:' || s.student) FROM students s WHERE s.student IN ({})")
+        for batch in batches:
+            (sid,) = _columns(batch, ("Student_id",))
+            if sid is None:
+                yield batch
+                continue
+            found = self._lookup(sql, [row[sid].strip() for _line, row in batch.rows])
+            rows = []
+            for line, row in batch.rows:
+                first, contacts = found.get(row[sid].strip(), (line, None))
+                if first == line:
+                    rows.append((line, [*row, contacts or ""]) if with_contacts else (line, row))
+            header = (*batch.header, "_contacts") if with_contacts else batch.header
+            yield attrs.evolve(batch, rows=rows, header=header)
+
+    def close(self) -> None:
+        self.conn.close()

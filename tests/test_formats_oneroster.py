@@ -1,0 +1,150 @@
+"""OneRoster 1.1 (all 14 files) and 1.2 CSV bundles synced end to end from committed fixtures:
+encodings, quoted lists, metadata columns, header-only files, delta bundles, roles.csv, zips."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from conftest import roster_snapshot
+from formats_fixtures import DATA, add_school, copy_fixture, query, row, sync, warnings, zip_folder
+
+
+def test_all_fourteen_files_sync_with_bom_cp1252_quoted_lists_and_metadata(cli, project, db_path):
+    add_school(cli, "all", DATA / "oneroster-1.1" / "full", demographics="true")
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    inserted = {entity: c["inserted"] for entity, c in run["counts"].items()}
+    assert inserted == {"orgs": 3, "academic_sessions": 3, "courses": 2, "classes": 3, "users": 7, "enrollments": 6,
+                        "demographics": 2, "categories": 2, "resources": 2, "line_items": 2, "results": 2,
+                        "class_resources": 1, "course_resources": 0}
+
+    # orgs.csv starts with a UTF-8 BOM and uses CRLF; enumerations match in any case
+    assert query(db_path, "SELECT sourced_id, type FROM orgs ORDER BY sourced_id") == [
+        ("dist-1", "district"), ("sch-a", "school"), ("sch-b", "school")]
+    # users.csv is Windows-1252: read as such, with a warning naming the first non-UTF-8 line
+    student = row(db_path, "users", "stu-1")
+    assert (student["given_name"], student["family_name"], student["middle_name"]) == ("José", "García", "Ángel")
+    issues = warnings(cli, run["run"])
+    assert any(w.startswith("users.csv:4: not UTF-8") and "Windows-1252" in w for w in issues)
+    # quoted lists with spaces, TRUE/False booleans, {type:id} userIds, metadata.* kept in extra
+    teacher = row(db_path, "users", "tch-1")
+    assert json.loads(teacher["org_sourced_ids"]) == ["sch-a", "sch-b"]
+    assert json.loads(teacher["user_ids"]) == ["{LDAP:jsmith}", "{SIS:T1}"] and teacher["enabled_user"] == 1
+    assert row(db_path, "users", "stu-2")["enabled_user"] == 0
+    assert json.loads(student["extra"]) == {"metadata.nickname": "Pepe", "metadata.house": "Red"}
+    assert (json.loads(student["grades"]), json.loads(student["grades_raw"])) == (["05"], ["5"])
+    assert json.loads(row(db_path, "users", "par-1")["agent_sourced_ids"]) == ["stu-1", "stu-2"]
+    math = row(db_path, "classes", "cls-math-a")
+    assert json.loads(math["term_sourced_ids"]) == ["t-fall", "t-spring"] and json.loads(math["periods"]) == ["1", "2"]
+    assert row(db_path, "classes", "cls-home-a")["class_type"] == "homeroom"
+    # gradebook and resources in their own tables, values exactly as sent
+    assert query(db_path, "SELECT sourced_id, score_status, score, comment FROM results ORDER BY 1") == [
+        ("rs-1", "fully graded", "8.5", "Good, keep going"), ("rs-2", "not submitted", "0", None)]
+    assert row(db_path, "line_items", "li-2")["result_value_max"] == "100.5"
+    assert json.loads(row(db_path, "resources", "res-1")["roles"]) == ["teacher", "student"]
+    assert row(db_path, "demographics", "stu-1")["hispanic_or_latino_ethnicity"] == 1
+    # a header-only bulk file is a statement (no rows), reported so an operator can declare it absent
+    assert any(w.startswith("courseResources.csv: has a header but no rows") for w in issues)
+    # passwords are never stored
+    assert b"hunter2" not in db_path.read_bytes() and b"s3cret" not in db_path.read_bytes()
+
+
+def test_delta_bundle_applies_changes_tobedeleted_and_skips_a_dangling_row(cli, project, db_path):
+    add_school(cli, "all", DATA / "oneroster-1.1" / "full")
+    assert sync(cli, "all")["status"] == "ok"
+    before = {t: rows for t, rows in roster_snapshot(db_path).items() if t not in ("users", "enrollments")}
+    assert cli("enable", "all", "csv-folder", "--set", f"path={DATA / 'oneroster-1.1' / 'delta'}").exit_code == 0
+
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    assert set(run["counts"]) == {"users", "enrollments"}  # absent files leave their entities alone
+    users, enrollments = run["counts"]["users"], run["counts"]["enrollments"]
+    assert (users["inserted"], users["updated"], users["deleted"]) == (1, 1, 1)
+    assert (enrollments["inserted"], enrollments["deleted"]) == (1, 1)
+    assert row(db_path, "users", "stu-1")["email"] == "jose@cedar.example"
+    assert row(db_path, "users", "stu-2")["deleted_run"] == run["run"]  # a tombstone row with blank fields
+    assert row(db_path, "enrollments", "enr-5")["deleted_run"] == run["run"]
+    # enr-7's class is not in the delta but is live in the roster: fine. enr-8's class exists nowhere.
+    assert row(db_path, "enrollments", "enr-7")["deleted_at"] is None
+    assert query(db_path, "SELECT count(*) FROM enrollments WHERE sourced_id='enr-8'") == [(0,)]
+    assert ("enrollments.csv:4:classSourcedId: enrollments 'enr-8' refers to class 'cls-ghost', which is not in "
+            "this bundle or the roster; row skipped") in warnings(cli, run["run"])
+    assert {t: r for t, r in roster_snapshot(db_path).items() if t not in ("users", "enrollments")} == before
+
+
+def test_oneroster_12_roles_are_folded_into_users_and_stored(cli, project, db_path):
+    add_school(cli, "all", DATA / "oneroster-1.2" / "bundle")
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    teacher = row(db_path, "users", "tch-1")
+    # roles.csv lists the secondary role first; the primary role decides role and leads the org list
+    assert teacher["role"] == "teacher" and json.loads(teacher["org_sourced_ids"]) == ["sch-a", "sch-b"]
+    assert teacher["primary_org_sourced_id"] == "sch-a"
+    assert (teacher["preferred_given_name"], teacher["pronouns"], teacher["user_master_identifier"]) == (
+        "Jay", "she/her", "MI-T1")
+    assert json.loads(teacher["extra"]) == {"resourceSourcedIds": "res-1,res-2",
+                                            "roles": "primary teacher@sch-a; secondary teacher@sch-b"}
+    student = row(db_path, "users", "stu-1")
+    assert json.loads(student["extra"]) == {"metadata.jp.kanaGivenName": "アレックス"}
+    assert row(db_path, "users", "adm-1")["role"] == "districtAdministrator"
+    assert row(db_path, "classes", "cls-b")["class_type"] == "ext:lab"  # a 1.2 extension value
+    assert query(db_path, "SELECT count(*) FROM roles") == [(5,)]
+    profile = row(db_path, "user_profiles", "up-1")
+    assert (profile["user_sourced_id"], profile["username"]) == ("tch-1", "jsmith.lms")
+    assert b"do-not-store" not in db_path.read_bytes()
+    assert any(w.startswith("scoreScales.csv: not imported") for w in warnings(cli, run["run"]))
+
+
+def test_oneroster_12_scoped_to_one_school_keeps_its_teachers_and_roles(cli, project, db_path):
+    add_school(cli, "birch", DATA / "oneroster-1.2" / "bundle", "sch-b")
+    run = sync(cli, "birch")
+    assert run["status"] == "ok", run["error"]
+    assert query(db_path, "SELECT sourced_id FROM users ORDER BY 1") == [("tch-1",)]  # via its secondary role
+    assert query(db_path, "SELECT sourced_id FROM roles") == [("r-1",)]
+    assert query(db_path, "SELECT sourced_id FROM enrollments") == [("e-2",)]
+    assert not [w for w in warnings(cli, run["run"]) if "skipped" in w]  # sch-a's rows are out of scope, not dangling
+
+
+def test_oneroster_12_user_without_a_role_is_refused(cli, project, tmp_path, db_path):
+    bundle = copy_fixture("oneroster-1.2/bundle", tmp_path / "b12")
+    roles = (bundle / "roles.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (bundle / "roles.csv").write_text("".join(r for r in roles if ",stu-1," not in r), encoding="utf-8")
+    add_school(cli, "all", bundle)
+    run = sync(cli, "all")
+    assert run["status"] == "failed"
+    assert "users.csv:3:sourcedId: user 'stu-1' has no role in roles.csv" in run["error"]
+    assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+
+
+def test_a_format_that_disagrees_with_the_manifest_is_refused(cli, project, db_path):
+    add_school(cli, "all", DATA / "oneroster-1.2" / "bundle", format="oneroster-1.1")
+    run = sync(cli, "all")
+    assert run["status"] == "failed"
+    assert "manifest.csv:3:value: oneroster.version is 1.2 but the connector's format is oneroster-1.1" in run["error"]
+
+
+def test_a_zip_with_one_nested_folder_syncs_like_the_folder(cli, project, tmp_path, db_path):
+    archive = zip_folder(DATA / "oneroster-1.1" / "full", tmp_path / "export.zip", prefix="district-export")
+    add_school(cli, "zipped", archive)
+    add_school(cli, "folder", DATA / "oneroster-1.1" / "full")
+    zipped, folder = sync(cli, "zipped"), sync(cli, "folder")
+    assert zipped["status"] == folder["status"] == "ok"
+    assert zipped["counts"] == folder["counts"]
+    assert row(db_path, "users", "stu-1")["given_name"] == "José"
+    check = json.loads(cli("check", "zipped", "--json").output)
+    assert check[1]["ok"] and check[1]["detail"].startswith("oneroster-1.1: orgs.csv (bulk)")
+
+
+def test_a_zip_with_a_dotdot_or_absolute_entry_is_refused(cli, project, tmp_path, db_path):
+    for n, evil in enumerate(("../outside.csv", "/etc/roster.csv")):
+        archive = zip_folder(DATA / "oneroster-1.1" / "full", tmp_path / f"evil{n}.zip")
+        with zipfile.ZipFile(archive, "a") as zf:
+            zf.writestr(evil, "x\n")
+        add_school(cli, f"evil{n}", archive)
+        run = sync(cli, f"evil{n}")
+        assert run["status"] == "failed"
+        assert f"zip entry {evil!r} has an absolute or '..' path" in run["error"]
+    assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+    assert not Path(tmp_path / "outside.csv").exists()
