@@ -115,7 +115,7 @@ class ZipBundle(Bundle):
     def __init__(self, path: Path) -> None:
         try:
             self.zip = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
+        except (OSError, zipfile.BadZipFile, NotImplementedError, ValueError, EOFError) as exc:
             raise SourceError(f"not a readable zip file: {exc}", str(path)) from None
         try:
             self.members = _zip_members(self.zip, str(path))
@@ -147,6 +147,8 @@ def _zip_members(archive: zipfile.ZipFile, location: str) -> dict[str, str]:
     for info in infos:
         raw = info.filename
         path = PurePosixPath(raw.replace("\\", "/"))
+        if not raw:
+            raise SourceError("the zip has an entry without a name; refusing the archive (damaged?)", location)
         if raw.startswith(("/", "\\")) or (len(raw) > 1 and raw[1] == ":") or ".." in path.parts:
             raise SourceError(f"zip entry {raw!r} has an absolute or '..' path; refusing the archive", location)
         if info.is_dir() or not path.parts or path.parts[0] == "__MACOSX" or path.name.startswith("."):

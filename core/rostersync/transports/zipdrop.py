@@ -57,7 +57,7 @@ def extract_zip(archive: Path, dest: Path, max_bytes: int) -> Path:
                             raise SourceError(f"the zip unpacks to more than {max_bytes:,} bytes (max_unzipped_mb)",
                                               name)
                         out.write(block)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged archive or member
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:  # damaged
         raise SourceError(f"not a valid zip file ({exc})", name) from None
     except FileExistsError as exc:
         raise SourceError(f"the zip holds {Path(exc.filename or '').name!r} twice", name) from None
