@@ -120,7 +120,11 @@ def read_export(path: Path) -> dict[str, dict[str, str]]:
         return {row["sourcedId"]: row for row in csv.DictReader(handle)}
 
 
-@settings(max_examples=int(os.environ.get("ROSTERSYNC_FUZZ_EXAMPLES", "150")) // 5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EXAMPLES = int(os.environ.get("ROSTERSYNC_FUZZ_EXAMPLES", "150")) // 5
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rosters())
 def test_a_valid_roster_round_trips_through_sync_and_export(roster: dict[str, list[dict[str, Any]]]) -> None:
     runner = CliRunner()
