@@ -7,6 +7,8 @@ the run as failed with its error; the live roster is untouched.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -83,6 +85,14 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         return _run(store, school, enabled, connector, settings, options, progress)
 
 
+def config_digest(school: School, enabled: EnabledConnector) -> str:
+    """What in rostersync and its configuration shapes a sync of this source (for unchanged-bundle skips)."""
+    from rostersync import __version__
+
+    shape = {"version": __version__, "settings": enabled.settings, "org_ids": school.org_ids, "mode": school.mode}
+    return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str) -> RunResult:
     run_id = store.begin_run(school.id, enabled.name)
     store.skip_run(run_id, reason)
@@ -100,6 +110,7 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             context = FetchContext(
                 school_id=school.id, source=enabled.name, settings=settings, org_ids=school.org_ids,
                 work_dir=Path(work), state=store.last_state(school.id, enabled.name), full=options.full,
+                config_digest=config_digest(school, enabled),
             )
             batches = pm.hook.rostersync_fetch(connector=connector, context=context)
             if batches is None:
