@@ -11,6 +11,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
+from contextlib import closing, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -116,16 +117,20 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             if batches is None:
                 raise ConfigError(f"no installed transport fetches connectors of kind {connector.kind!r}")
             scope = Scope(school.org_ids)
-            for raw in batches:
-                mapped = pm.hook.rostersync_map(batch=raw)
-                if mapped is None:
-                    raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
-                mapped.raise_errors()
-                mapped = scope.filter(mapped, staging)
-                if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
-                    raise ConfigError("no installed destination plugin accepted the batch")
-                if progress:
-                    progress(mapped.entity, len(mapped.records))
+            # closing(): a transport's generator (open files, temporary folders) is finished at once when a
+            # batch is refused, rather than whenever the garbage collector gets to it
+            stream = iter(batches)
+            with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
+                for raw in stream:
+                    mapped = pm.hook.rostersync_map(batch=raw)
+                    if mapped is None:
+                        raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
+                    mapped.raise_errors()
+                    mapped = scope.filter(mapped, staging)
+                    if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
+                        raise ConfigError("no installed destination plugin accepted the batch")
+                    if progress:
+                        progress(mapped.entity, len(mapped.records))
             staging.warn(context.warnings)
             staging.finish()  # index what was staged (duplicates are found here)
             verify_references(staging.conn, checks, LiveRoster(store.path, school.id, enabled.name)).raise_errors()
