@@ -119,7 +119,7 @@ class LogEntry:
     status: int = 0
 
 
-def _oauth1_endpoint(client_id: str, client_secret: str) -> Any:
+def _oauth1_endpoint(sim: Simulator) -> Any:
     """oauthlib's verifier of two-legged signatures, for one client; nonces are remembered (no replays)."""
     from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
@@ -140,10 +140,10 @@ def _oauth1_endpoint(client_id: str, client_secret: str) -> Any:
             return bool(nonce)
 
         def validate_client_key(self, client_key: str, request: Any) -> bool:
-            return client_key == client_id
+            return client_key == sim.client_id
 
         def get_client_secret(self, client_key: str, request: Any) -> str:
-            return client_secret if client_key == client_id else "dummy-secret"
+            return sim.client_secret if client_key == sim.client_id else "dummy-secret"
 
         def validate_timestamp_and_nonce(self, client_key: str, timestamp: str, nonce: str, request: Any,
                                          request_token: Any = None, access_token: Any = None) -> bool:
@@ -285,7 +285,7 @@ class Simulator:
         if auth.startswith("OAuth ") and self.version == "1.1":
             with self._lock:
                 if self._oauth1 is None:
-                    self._oauth1 = _oauth1_endpoint(self.client_id, self.client_secret)
+                    self._oauth1 = _oauth1_endpoint(self)
             valid, _request = self._oauth1.validate_request(f"{self.root}{target}", "GET", None,
                                                             {"Authorization": auth})
             return bool(valid)
