@@ -109,17 +109,21 @@ def retry_after(response: httpx.Response) -> float | None:
 class _Wait:
     """tenacity wait: ``Retry-After`` when the server gave one, else exponential backoff with jitter."""
 
-    backoff: float
+    backoff: Any  # a tenacity wait strategy
 
-    def __call__(self, state: Any) -> float:
+    @classmethod
+    def starting_at(cls, seconds: float) -> _Wait:
         import tenacity
 
+        return cls(tenacity.wait_exponential(multiplier=seconds, max=60) + tenacity.wait_random(0, seconds))
+
+    def __call__(self, state: Any) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Transient):
             after = retry_after(exc.response)
             if after is not None:
                 return after
-        return tenacity.wait_exponential_jitter(initial=self.backoff, max=60, jitter=self.backoff)(state)
+        return float(self.backoff(state))
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -162,7 +166,7 @@ def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
     where = redact(url if not kwargs.get("params") else str(httpx.URL(url, params=kwargs["params"])))
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(options.retries),
-        wait=_Wait(options.backoff),
+        wait=_Wait.starting_at(options.backoff),
         retry=tenacity.retry_if_exception(_is_transient),
         reraise=True,
     )
@@ -192,6 +196,6 @@ def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
 def _plain(exc: BaseException) -> str:
     """A transport error's text (it never holds credentials: they travel in headers)."""
     text = str(exc) or type(exc).__name__
-    if isinstance(exc.__context__, ssl.SSLError):
+    if "SSL" in text or "certificate" in text.lower():
         text += " (TLS: check verify_tls / ca_bundle)"
     return text

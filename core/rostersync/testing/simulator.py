@@ -174,8 +174,7 @@ class Simulator:
         self._requests = 0
         self._throttled = 0
         self._random = random.Random(self.behaviour.seed)
-        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), _handler_for(self))
         self.scheme = "http"
         if ssl_context is not None:
             self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
@@ -458,6 +457,17 @@ def _transform(value: Any, pad_ids: bool, string_booleans: bool, key: str = "") 
     if pad_ids and key == "sourcedId" and isinstance(value, str):
         return value + "  "
     return value
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (timed out) is normal here; anything else is reported as usual."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
