@@ -135,16 +135,16 @@ def test_a_bad_record_fails_naming_url_record_and_field(cli, lincoln, start_sim,
     enable_api(sim)
     assert cli("sync", "lincoln").exit_code == 0
     before = roster_snapshot(db_path)
-    sim.data.update("users", "le-stu-0003", givenName=None)
+    bad = sim.data.objects["users"][250]["sourcedId"]  # on the third page of users: offset 200
+    sim.data.update("users", bad, givenName=None)
     result = cli("sync", "lincoln")
     assert result.exit_code == 1
     message = " ".join(result.output.split())
-    assert f"{sim.base_url}/users?limit=100&offset=0" in message
-    assert "givenName of 'le-stu-0003'" in message and "required value is missing" in message
-    assert "The roster was left unchanged" in message
-    sim.data.update("users", "le-stu-0003", givenName="Ana", role="wizard")
+    assert f"{sim.base_url}/users?limit=100&offset=200:givenName of {bad!r}" in message
+    assert "required value is missing" in message and "The roster was left unchanged" in message
+    sim.data.update("users", bad, givenName="Ana", role="wizard")
     result = cli("sync", "lincoln")
-    assert "role of 'le-stu-0003'" in result.output and "'wizard' is not one of" in result.output
+    assert f"role of {bad!r}" in result.output and "'wizard' is not one of" in result.output
     assert roster_snapshot(db_path) == before
 
 

@@ -163,7 +163,6 @@ def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
     import httpx
     import tenacity
 
-    where = redact(url if not kwargs.get("params") else str(httpx.URL(url, params=kwargs["params"])))
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(options.retries),
         wait=_Wait.starting_at(options.backoff),
@@ -177,20 +176,31 @@ def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
                 if response.status_code == 429 or response.status_code >= 500:
                     raise _Transient(response)
     except _Transient as exc:
-        raise SourceError(f"{describe(exc.response)} (gave up after {options.retries} attempts)", where) from None
+        raise SourceError(f"{describe(exc.response)} (gave up after {options.retries} attempts)",
+                          _where(url, kwargs)) from None
     except httpx.TimeoutException as exc:
         raise SourceError(f"timed out ({type(exc).__name__}) after {options.retries} attempts; the server is "
-                          f"slow or unreachable (timeout setting: {options.timeout:g} s)", where) from None
+                          f"slow or unreachable (timeout setting: {options.timeout:g} s)",
+                          _where(url, kwargs)) from None
     except httpx.TransportError as exc:
-        raise SourceError(f"cannot reach the server after {options.retries} attempts: {_plain(exc)}", where) from None
+        raise SourceError(f"cannot reach the server after {options.retries} attempts: {_plain(exc)}",
+                          _where(url, kwargs)) from None
+    if 200 <= response.status_code < 300:
+        return response
+    where = redact(str(response.request.url))
     if response.status_code in (403, 404):
         raise NotShared(describe(response), where, response.status_code)
     if response.status_code == 401:
         raise SourceError(f"{describe(response)}: the server refused the credentials "
                           "(check client_id, client_secret and auth)", where)
-    if not 200 <= response.status_code < 300:
-        raise SourceError(describe(response), where)
-    return response
+    raise SourceError(describe(response), where)
+
+
+def _where(url: str, kwargs: dict[str, Any]) -> str:
+    """The request's URL with its query, secrets removed (built only when there is an error to report)."""
+    import httpx
+
+    return redact(str(httpx.URL(url, params=kwargs.get("params"))))
 
 
 def _plain(exc: BaseException) -> str:

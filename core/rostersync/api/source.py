@@ -91,7 +91,8 @@ class ApiSource:
         def get(offset: int, limit: int) -> Page:
             return self.get_page(path, keys, params, offset, limit)
 
-        return Pager(get, opts.page_size, opts.max_pages, self.pool, opts.concurrency).pages()
+        # a window of pages beyond the workers keeps them busy while the store digests the previous page
+        return Pager(get, opts.page_size, opts.max_pages, self.pool, opts.concurrency * 4).pages()
 
     def paths(self, endpoint: Endpoint, org_ids: tuple[str, ...]) -> list[str]:
         if endpoint.school_path and org_ids and self.options.school_paths:

@@ -1,7 +1,8 @@
 """OneRoster REST JSON (1.1 and 1.2) -> canonical records: the ``rostersync_map`` hook for
 ``oneroster-1.1-json`` and ``oneroster-1.2-json``.
 
-A raw batch holds one page of objects from a collection endpoint; its location is the page's URL.
+A raw batch holds the objects of one or more pages of a collection endpoint; its location is the
+first page's URL, and an error names the page of the record at fault when the rows know it.
 Values go through the same parsers and enumerations as the CSV mapper (:mod:`rostersync.formats.fields`)
 so the same roster arrives whichever way a district sends it. JSON shapes differ from CSV in three
 ways handled here: references are GUIDRef objects (``{"sourcedId": ...}``), lists are arrays, and
@@ -14,6 +15,7 @@ left out, so the store soft-deletes it like any record the server no longer list
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -76,49 +78,74 @@ def _text(value: Any) -> str | None:
 
 
 def _ref_id(value: Any) -> str | None:
-    if isinstance(value, Mapping):
+    """A GUIDRef (``{"sourcedId": ...}``) or a bare id, trimmed; None when absent or blank."""
+    if type(value) is dict or isinstance(value, Mapping):
         value = value.get("sourcedId")
-    text = _text(value)
-    return None if text is None or not text.strip() else f.ident(text)
+    if type(value) is not str:
+        value = _text(value)
+        if value is None:
+            return None
+    return value.strip() or None
 
 
-def _read(kind: str, value: Any, parse: f.Parser) -> Any:
-    """The parsed value, or None when absent (null, "", []) ."""
-    if kind == TEXT:
-        text = _text(value)
-        if text is None or text == "":
-            return None
-        return parse(text)
-    if kind == REF:
-        return _ref_id(value)
-    if kind in (REFS, LIST):
-        if value is None or value == "":
-            return None
-        if isinstance(value, str):  # some servers send "a,b" instead of ["a","b"]
-            items: list[Any] = list(f.id_list(value))
-        elif isinstance(value, list):
-            items = value
-        else:
-            raise _Bad(f"expected a list, got {type(value).__name__}")
-        if kind == REFS:
-            out = tuple(i for i in (_ref_id(v) for v in items) if i)
-        else:
-            out = tuple(t.strip() for t in (_text(v) for v in items) if t and t.strip())
-        return out or None
-    if kind == USER_IDS:
-        if value is None or value == "" or value == []:
-            return None
-        if isinstance(value, str):
-            return f.user_ids(value)
-        if not isinstance(value, list):
-            raise _Bad(f"expected a list of {{type, identifier}} objects, got {type(value).__name__}")
-        ids = []
-        for item in value:
-            if not isinstance(item, Mapping) or not _text(item.get("type")) or _text(item.get("identifier")) is None:
-                raise _Bad(f"{item!r} is not a {{type, identifier}} object")
-            ids.append(UserId(str(_text(item["type"])).strip(), str(_text(item["identifier"])).strip()))
-        return tuple(ids)
-    raise AssertionError(kind)
+def _items(value: Any) -> list[Any] | None:
+    if value is None or value == "":
+        return None
+    if type(value) is str:  # some servers send "a,b" instead of ["a","b"]
+        return list(f.id_list(value))
+    if type(value) is not list:
+        raise _Bad(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _refs(value: Any) -> tuple[str, ...] | None:
+    items = _items(value)
+    return tuple(i for i in map(_ref_id, items) if i) or None if items else None
+
+
+def _list(value: Any) -> tuple[str, ...] | None:
+    items = _items(value)
+    if not items:
+        return None
+    out = []
+    for item in items:
+        text = item if type(item) is str else _text(item)
+        if text and text.strip():
+            out.append(text.strip())
+    return tuple(out) or None
+
+
+def _user_ids(value: Any) -> tuple[UserId, ...] | None:
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        return f.user_ids(value)
+    if not isinstance(value, list):
+        raise _Bad(f"expected a list of {{type, identifier}} objects, got {type(value).__name__}")
+    ids = []
+    for item in value:
+        if not isinstance(item, Mapping) or not _text(item.get("type")) or _text(item.get("identifier")) is None:
+            raise _Bad(f"{item!r} is not a {{type, identifier}} object")
+        ids.append(UserId(str(_text(item["type"])).strip(), str(_text(item["identifier"])).strip()))
+    return tuple(ids)
+
+
+def _reader(field: Field) -> Callable[[Any], Any]:
+    """A function: JSON value -> parsed value, or None when absent (null, "", [], blank required text)."""
+    if field.kind == TEXT:
+        parse, required, identity = field.parse, field.required, field.parse is f.text
+
+        def read_text(value: Any) -> Any:
+            if type(value) is not str:
+                value = _text(value)
+                if value is None:
+                    return None
+            if value == "" or (required and value.isspace()):
+                return None
+            return value if identity else parse(value)
+
+        return read_text
+    return {REF: _ref_id, REFS: _refs, LIST: _list, USER_IDS: _user_ids}[field.kind]
 
 
 def _common() -> list[Field]:
@@ -274,45 +301,60 @@ def _roles_12(obj: Mapping[str, Any], values: dict[str, Any]) -> None:
     values["org_sourced_ids"] = tuple(orgs)
 
 
+def _location(batch: RawBatch, index: int) -> str:
+    """The URL of the page row ``index`` came from (a batch may group several pages)."""
+    location_of = getattr(batch.rows, "location_of", None)
+    return location_of(index) if location_of else batch.location
+
+
+@functools.cache
+def _plan(entity: str, version: str) -> list[tuple[str, tuple[str, ...], str, Callable[[Any], Any], bool]]:
+    _record, by_version = ENTITIES[entity]
+    return [(fd.key, fd.alternates, fd.attr, _reader(fd), fd.required) for fd in by_version.get(version) or
+            by_version["*"]]
+
+
 def map_objects(batch: RawBatch, version: str,
                 finish: Callable[[dict[str, Any]], list[str]] | None = None) -> MappedBatch:
-    record_type, by_version = ENTITIES[batch.entity]
-    fields = by_version.get(version) or by_version["*"]
+    record_type = ENTITIES[batch.entity][0]
+    plan = _plan(batch.entity, version)
+    roles_12 = batch.entity == "users" and version == "1.2"
+    drop_deleted = batch.mode == "bulk"
     records: list[Record] = []
     warnings: list[str] = []
     for index, obj in enumerate(batch.rows):
-        if not isinstance(obj, Mapping):
-            raise DataError(f"item {index} is not an object", batch.location, None, "sourcedId")
-        sid = str(obj.get("sourcedId", "")).strip() or f"#{index}"
+        if type(obj) is not dict:
+            raise DataError(f"item {index} is not an object", _location(batch, index), None, "sourcedId")
         values: dict[str, Any] = {}
-        name = "sourcedId"
+        key = "sourcedId"
         try:
-            for field in fields:
-                name = field.key
-                raw = obj.get(field.key)
-                for alt in field.alternates:
+            for key, alternates, attr, read, required in plan:
+                raw = obj.get(key)
+                for alt in alternates:
                     if raw is None:
-                        raw, name = obj.get(alt), alt
-                value = _read(field.kind, raw, field.parse)
-                if value is None or (isinstance(value, str) and field.required and not value.strip()):
-                    if field.required:
+                        raw, key = obj.get(alt), alt
+                value = read(raw)
+                if value is None:
+                    if required:
                         raise _Bad("required value is missing or empty")
                     continue
-                values[field.attr] = value
-            if batch.entity == "users" and version == "1.2":
-                name = "roles"
+                values[attr] = value
+            if roles_12:
+                key = "roles"
                 _roles_12(obj, values)
         except ValueError as exc:
-            raise DataError(str(exc), batch.location, None, f"{name} of {sid!r}") from None
-        if batch.mode == "bulk" and values.get("status") == "tobedeleted":
+            sid = str(obj.get("sourcedId", "")).strip() or f"#{index}"
+            raise DataError(str(exc), _location(batch, index), None, f"{key} of {sid!r}") from None
+        if drop_deleted and values.get("status") == "tobedeleted":
             continue
-        extra: dict[str, str] = {}
-        if isinstance(obj.get("metadata"), Mapping):
-            _flatten("metadata", obj["metadata"], extra)
-        if extra:
-            values["extra"] = extra
+        metadata = obj.get("metadata")
+        if metadata and isinstance(metadata, Mapping):
+            extra: dict[str, str] = {}
+            _flatten("metadata", metadata, extra)
+            if extra:
+                values["extra"] = extra
         if finish is not None:
-            warnings.extend(f"{batch.location} {sid}: {w}" for w in finish(values))
+            warnings.extend(f"{batch.location} {values['sourced_id']}: {w}" for w in finish(values))
         records.append(record_type(**values))
     return MappedBatch(batch.entity, batch.location, records, batch.mode, warnings)
 

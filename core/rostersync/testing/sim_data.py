@@ -10,6 +10,7 @@ arrays and ``metadata.*`` columns in a ``metadata`` object.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,7 @@ class RosterData:
         self.version, self.base_url = version, base_url.rstrip("/")
         self.lock = threading.Lock()
         self.objects: dict[str, list[dict[str, Any]]] = {}
+        self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}  # id -> (object kept alive, its JSON)
         for name, entity, _mode in bundle_plan(Path(bundle)):
             self.objects[entity] = list(self._read(Path(bundle) / name, entity))
 
@@ -100,6 +102,15 @@ class RosterData:
         orgs = f.id_list(raw.get("orgSourcedIds", ""))
         return [{"roleType": "primary" if n == 0 else "secondary", "role": raw.get("role") or None,
                  "org": self.ref(("org", "orgs"), org)} for n, org in enumerate(orgs)]
+
+    def encoded(self, obj: dict[str, Any]) -> bytes:
+        """``obj`` as compact JSON, cached (an edit replaces the object, so its cache entry is never stale)."""
+        hit = self._encoded.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._encoded[id(obj)] = (obj, data)
+        return data
 
     # -- edits (each stamps dateLastModified, as a SIS does) --------------------------------------------
     def find(self, entity: str, sourced_id: str) -> dict[str, Any] | None:

@@ -334,8 +334,35 @@ class Simulator:
                     target: str) -> tuple[int, dict[str, str], Any]:
         b = self.behaviour
         entity, key, predicate = COLLECTIONS[name]
+        try:
+            limit = max(0, int(query.get("limit", 100)))
+            offset = 0 if b.ignore_offset else max(0, int(query.get("offset", 0)))
+        except ValueError:
+            return 400, {}, self._status("failure", "invalid_data", "limit and offset must be integers")
+        if b.page_clamp:
+            limit = min(limit, b.page_clamp)
+        selective = predicate or school is not None or query.get("filter") or query.get("sort")
         with self.data.lock:
-            items = list(self.data.objects.get(entity, []))
+            stored = self.data.objects.get(entity, [])
+            items = list(stored) if selective else stored[offset:offset + limit]  # plain paging: no copy
+            total = len(stored)
+        if selective:
+            items = self._select(items, predicate, school, query)
+            if isinstance(items, tuple):
+                return items
+            total, items = len(items), items[offset:offset + limit]
+        headers: dict[str, str] = {}
+        if not b.no_total_count:
+            headers["X-Total-Count"] = str(total + b.total_skew)
+        if not b.no_link:
+            headers["Link"] = _links(self.root + urlsplit(target).path, query, offset, limit, total)
+        if query.get("fields") or b.id_whitespace or b.string_booleans:
+            return 200, headers, {key: [self._out(o, query.get("fields")) for o in items]}
+        encoded = b",".join(self.data.encoded(o) for o in items)
+        return 200, headers, Encoded(b'{"' + key.encode() + b'":[' + encoded + b"]}")
+
+    def _select(self, items: list[dict[str, Any]], predicate: Callable[[dict[str, Any]], bool] | None,
+                school: str | None, query: dict[str, str]) -> Any:
         if predicate:
             items = [o for o in items if predicate(o)]
         if school is not None:
@@ -349,21 +376,7 @@ class Simulator:
         if query.get("sort"):
             field = query["sort"]
             items.sort(key=lambda o: str(o.get(field) or ""), reverse=query.get("orderBy") == "desc")
-        try:
-            limit = max(0, int(query.get("limit", 100)))
-            offset = 0 if b.ignore_offset else max(0, int(query.get("offset", 0)))
-        except ValueError:
-            return 400, {}, self._status("failure", "invalid_data", "limit and offset must be integers")
-        if b.page_clamp:
-            limit = min(limit, b.page_clamp)
-        page = [self._out(o, query.get("fields")) for o in items[offset:offset + limit]]
-        headers: dict[str, str] = {}
-        total = len(items)
-        if not b.no_total_count:
-            headers["X-Total-Count"] = str(total + b.total_skew)
-        if not b.no_link:
-            headers["Link"] = _links(self.root + urlsplit(target).path, query, offset, limit, total)
-        return 200, headers, {key: page}
+        return items
 
     def _out(self, obj: dict[str, Any], fields: str | None = None) -> dict[str, Any]:
         b = self.behaviour
@@ -459,6 +472,10 @@ def _transform(value: Any, pad_ids: bool, string_booleans: bool, key: str = "") 
     return value
 
 
+class Encoded(bytes):
+    """A response body already encoded as JSON (pages of cached objects)."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -473,6 +490,7 @@ class _Server(ThreadingHTTPServer):
 def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections as with real servers
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (delayed ACK)
         server_version = "rostersync-simulator"
 
         def _serve(self) -> None:
@@ -483,7 +501,8 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 status, out_headers, payload = sim.handle(self.command, self.path, headers, body)
             except Exception as exc:  # a simulator bug: answer 500 rather than hang the client
                 status, out_headers, payload = 500, {}, {"error": f"{type(exc).__name__}: {exc}"}
-            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            data = payload if isinstance(payload, Encoded) else json.dumps(
+                payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

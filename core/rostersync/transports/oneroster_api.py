@@ -1,7 +1,8 @@
 """Transport for connectors of kind ``oneroster-api``: a OneRoster 1.1/1.2 REST API.
 
-Each page becomes one raw batch (format ``oneroster-1.x-json``, location = the page URL), so rows
-reach the store while later pages are still being fetched. An endpoint the SIS does not share (403/404
+Consecutive pages are grouped into raw batches of about 2000 rows (format ``oneroster-1.x-json``,
+location = the first page's URL; each row remembers its own page for error messages), so rows reach
+the store while later pages are still being fetched. An endpoint the SIS does not share (403/404
 on its first page) is reported with ``context.warn`` and its entity is not yielded at all: the store
 leaves it alone rather than reading silence as "delete everything".
 
@@ -23,6 +24,8 @@ from rostersync.connector import CheckStep, Connector, FetchContext
 from rostersync.errors import RostersyncError
 
 KIND = "oneroster-api"
+#: Pages are grouped into raw batches of about this many rows (per-batch work is paid per group).
+BATCH_ROWS = 2000
 
 
 def cursor_for(start: dt.datetime, overlap_seconds: int) -> str:
@@ -32,6 +35,7 @@ def cursor_for(start: dt.datetime, overlap_seconds: int) -> str:
 
 def _fetch(context: FetchContext) -> Iterator[RawBatch]:
     from rostersync.api.http import NotShared
+    from rostersync.api.paging import batched
     from rostersync.api.settings import ApiOptions
     from rostersync.api.source import ENDPOINTS, ApiSource
 
@@ -47,8 +51,8 @@ def _fetch(context: FetchContext) -> Iterator[RawBatch]:
             params = {"filter": f"dateLastModified>'{since}'"} if since else {}
             mode = "delta" if since else "bulk"
             try:
-                for page in source.entity_pages(endpoint, context.org_ids, params):
-                    yield RawBatch(options.format, endpoint.entity, page.url, page.rows, mode)
+                for rows in batched(source.entity_pages(endpoint, context.org_ids, params), BATCH_ROWS):
+                    yield RawBatch(options.format, endpoint.entity, rows.urls[0], rows, mode)
             except NotShared as exc:
                 context.warn(f"{endpoint.path}: not shared by the SIS ({exc}); {endpoint.entity} left unchanged")
                 if endpoint.entity in previous:
