@@ -87,6 +87,7 @@ class Behaviour:
     ignore_offset: bool = False  # every page starts at offset 0 (a broken server)
     total_skew: int = 0  # X-Total-Count off by this much
     no_school_paths: bool = False  # /schools/{id}/... answers 404
+    path_envelopes: bool = False  # /students answers {"students": [...]} (not the spec's "users")
 
     @classmethod
     def parse(cls, items: tuple[str, ...] | list[str]) -> Behaviour:
@@ -334,6 +335,7 @@ class Simulator:
                     target: str) -> tuple[int, dict[str, str], Any]:
         b = self.behaviour
         entity, key, predicate = COLLECTIONS[name]
+        key = name if b.path_envelopes else key
         try:
             limit = max(0, int(query.get("limit", 100)))
             offset = 0 if b.ignore_offset else max(0, int(query.get("offset", 0)))

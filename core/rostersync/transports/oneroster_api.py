@@ -96,7 +96,12 @@ def _checks(context: FetchContext) -> Iterator[CheckStep]:
                 continue
             path = source.paths(endpoint, context.org_ids)[0]
             try:
-                page = source.get_page(path, endpoint.keys, {}, 0, 1)
+                try:
+                    page = source.get_page(path, endpoint.keys, {}, 0, 1)
+                except NotShared as exc:
+                    if exc.status != 404 or path == endpoint.path:
+                        raise
+                    page = source.get_page(endpoint.path, endpoint.keys, {}, 0, 1)  # as a sync falls back
             except NotShared as exc:
                 yield CheckStep(endpoint.path, True, f"not shared ({exc}); a sync leaves it unchanged")
                 continue
