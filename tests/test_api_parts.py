@@ -134,3 +134,16 @@ def test_simulate_command_serves_a_bundle(bundle, tmp_path):
     assert bad.returncode == 2 and "unknown behaviour 'nonsense'" in bad.stderr
     assert Behaviour.parse(["latency=0.5", "no_link", "forbidden=a,b"]) == Behaviour(latency=0.5, no_link=True,
                                                                                     forbidden=("a", "b"))
+
+
+def test_settings_are_validated_when_enabled(cli, lincoln):
+    base = ["enable", "lincoln", "oneroster-api", "--set", "base_url=https://sis.example/ims/oneroster/v1p1",
+            "--set", "client_id=c", "--set", "client_secret=env:SIS_SECRET", "--set", "token_url=https://sis/t"]
+    bad_version = cli(*base, "--set", "version=2.0")
+    assert bad_version.exit_code == 2 and "version is '2.0'; expected one of: 1.1, 1.2" in bad_version.output
+    bad_auth = cli(*base, "--set", "auth=oauth1-plaintext")
+    assert bad_auth.exit_code == 2 and "auth is 'oauth1-plaintext'" in bad_auth.output
+    literal = cli(*base[:-4], "--set", "client_secret=hunter2", "--set", "token_url=https://sis/t")
+    assert literal.exit_code == 2 and "hunter2" not in literal.output
+    assert cli(*base, "--set", "page_size=0").exit_code == 2
+    assert cli(*base, "--set", "scopes=a,b", "--set", "concurrency=8").exit_code == 0
