@@ -25,7 +25,7 @@ from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
 from rostersync.locks import source_lock
 from rostersync.plugins import get_connector, pm
 from rostersync.scope import Scope
-from rostersync.store.sqlite import ApplyPolicy, Store
+from rostersync.store.sqlite import ApplyPolicy, StagingArea, Store
 
 #: progress(entity, rows) is called after each staged batch (rows may be 0 for an empty file).
 Progress = Callable[[str, int], None]
@@ -113,24 +113,7 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
                 work_dir=Path(work), state=store.last_state(school.id, enabled.name), full=options.full,
                 config_digest=config_digest(school, enabled),
             )
-            batches = pm.hook.rostersync_fetch(connector=connector, context=context)
-            if batches is None:
-                raise ConfigError(f"no installed transport fetches connectors of kind {connector.kind!r}")
-            scope = Scope(school.org_ids)
-            # closing(): a transport's generator (open files, temporary folders) is finished at once when a
-            # batch is refused, rather than whenever the garbage collector gets to it
-            stream = iter(batches)
-            with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
-                for raw in stream:
-                    mapped = pm.hook.rostersync_map(batch=raw)
-                    if mapped is None:
-                        raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
-                    mapped.raise_errors()
-                    mapped = scope.filter(mapped, staging)
-                    if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
-                        raise ConfigError("no installed destination plugin accepted the batch")
-                    if progress:
-                        progress(mapped.entity, len(mapped.records))
+            _stage(connector, context, staging, Scope(school.org_ids), progress)
             staging.warn(context.warnings)
             staging.finish()  # index what was staged (duplicates are found here)
             verify_references(staging.conn, checks, LiveRoster(store.path, school.id, enabled.name)).raise_errors()
@@ -155,6 +138,28 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
         staging.discard()
         store.fail_run(run_id, f"internal error: {type(exc).__name__}: {exc}")
         raise
+
+
+def _stage(connector: Connector, context: FetchContext, staging: StagingArea, scope: Scope,
+           progress: Progress | None) -> None:
+    """fetch -> map -> scope -> load, batch by batch, into the run's staging area."""
+    batches = pm.hook.rostersync_fetch(connector=connector, context=context)
+    if batches is None:
+        raise ConfigError(f"no installed transport fetches connectors of kind {connector.kind!r}")
+    # closing(): a transport's generator (open files, temporary folders) is finished at once when a
+    # batch is refused, rather than whenever the garbage collector gets to it
+    stream = iter(batches)
+    with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
+        for raw in stream:
+            mapped = pm.hook.rostersync_map(batch=raw)
+            if mapped is None:
+                raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
+            mapped.raise_errors()
+            mapped = scope.filter(mapped, staging)
+            if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
+                raise ConfigError("no installed destination plugin accepted the batch")
+            if progress:
+                progress(mapped.entity, len(mapped.records))
 
 
 def check_source(store: Store, school: School, enabled: EnabledConnector) -> list[Any]:
