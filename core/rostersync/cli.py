@@ -510,9 +510,10 @@ def history(ctx: Ctx, school_id: str | None, limit: int, as_json: bool) -> None:
     finally:
         store.close()
     if not as_json:
-        runs = [{**r, **summarise(r["counts"])} for r in runs]
+        # "error" holds a failed run's error, and the reason a run was skipped or held: "detail" for people
+        runs = [{**r, **summarise(r["counts"]), "detail": r["error"]} for r in runs]
     emit(runs, ["id", "school", "source", "started_at", "finished_at", "status", "fetched", "inserted", "updated",
-                "deleted", "error"], as_json=as_json, empty="no runs yet")
+                "deleted", "detail"], as_json=as_json, empty="no runs yet")
 
 
 @main.command()
