@@ -32,8 +32,13 @@ def test_first_sync_imports_only_the_schools_share(cli, school_with_bundle, db_p
 def test_resync_is_a_no_op_then_one_update_and_one_delete(cli, school_with_bundle, bundle, db_path):
     assert cli("sync", "lincoln").exit_code == 0
     second = _json(cli("sync", "lincoln", "--json"))[0]
-    assert all(c["inserted"] == c["updated"] == c["deleted"] == 0 for c in second["counts"].values())
+    assert second["status"] == "skipped" and "unchanged since it was imported" in second["error"]
     assert _json(cli("changes", str(second["run"]), "--json")) == []
+    forced = _json(cli("sync", "lincoln", "--full", "--json"))[0]  # re-read and diffed: still nothing
+    assert forced["status"] == "ok"
+    assert all(c["inserted"] == c["updated"] == c["deleted"] == 0 for c in forced["counts"].values())
+    assert forced["counts"]["users"]["unchanged"] == 384
+    assert _json(cli("changes", str(forced["run"]), "--json")) == []
 
     def rename(rows):
         for row in rows:
@@ -247,3 +252,10 @@ def test_a_oneroster_bundle_without_manifest_is_reported_as_such(cli, school_wit
     result = cli("sync", "lincoln")
     assert result.exit_code == 1
     assert "manifest.csv is missing" in result.output and "schools.csv" not in result.output
+
+
+def test_a_changed_setting_re_reads_an_unchanged_bundle(cli, school_with_bundle, bundle):
+    assert _json(cli("sync", "lincoln", "--json"))[0]["status"] == "ok"
+    assert _json(cli("sync", "lincoln", "--json"))[0]["status"] == "skipped"
+    assert cli("schools", "set", "lincoln", "--mode", "add-only").exit_code == 0
+    assert _json(cli("sync", "lincoln", "--json"))[0]["status"] == "ok"

@@ -510,9 +510,10 @@ def history(ctx: Ctx, school_id: str | None, limit: int, as_json: bool) -> None:
     finally:
         store.close()
     if not as_json:
-        runs = [{**r, **summarise(r["counts"])} for r in runs]
+        # "error" holds a failed run's error, and the reason a run was skipped or held: "detail" for people
+        runs = [{**r, **summarise(r["counts"]), "detail": r["error"]} for r in runs]
     emit(runs, ["id", "school", "source", "started_at", "finished_at", "status", "fetched", "inserted", "updated",
-                "deleted", "error"], as_json=as_json, empty="no runs yet")
+                "deleted", "detail"], as_json=as_json, empty="no runs yet")
 
 
 @main.command()
@@ -602,3 +603,36 @@ def demo(folder: Path | None, as_json: bool) -> None:
     from rostersync.demo import run_demo
 
     sys.exit(run_demo(folder, as_json=as_json))
+
+
+@main.command()
+@click.option("--data", "bundle", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder holding a OneRoster CSV bundle (manifest.csv + files) to serve.")
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--version", "api_version", type=click.Choice(["1.1", "1.2"]), default="1.1", show_default=True)
+@click.option("--behaviour", "behaviours", multiple=True, metavar="KEY=VALUE",
+              help="A habit of real servers, e.g. page_clamp=50, latency=0.02, forbidden=demographics (repeatable).")
+@click.option("--client-id", default="rostersync-demo", show_default=True)
+@click.option("--client-secret", envvar="ROSTERSYNC_SIM_SECRET", help="Default: env ROSTERSYNC_SIM_SECRET, or random.")
+def simulate(bundle: Path, port: int, api_version: str, behaviours: tuple[str, ...], client_id: str,
+             client_secret: str | None) -> None:
+    """Serve a OneRoster CSV bundle as a OneRoster REST API on 127.0.0.1 (for tests and demos)."""
+    from rostersync.errors import ConfigError
+    from rostersync.output import console
+    from rostersync.testing.simulator import Behaviour, Simulator
+
+    try:
+        behaviour = Behaviour.parse(behaviours)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"--behaviour: {exc}") from None
+    sim = Simulator(bundle, version=api_version, behaviour=behaviour, port=port, client_id=client_id,
+                    client_secret=client_secret)
+    shown = "(from ROSTERSYNC_SIM_SECRET)" if client_secret else sim.client_secret
+    console.print(f"OneRoster {api_version} API: {sim.base_url}\ntoken URL: {sim.token_url}\n"
+                  f"client id: {client_id}\nclient secret: {shown}\nCtrl-C stops.", highlight=False)
+    try:
+        sim.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.server.server_close()

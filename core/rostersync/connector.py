@@ -198,6 +198,8 @@ class FetchContext:
     next_state: dict[str, Any] = attrs.Factory(dict)
     full: bool = False
     warnings: list[str] = attrs.Factory(list)
+    #: a digest of rostersync's version and the configuration shaping this sync (see rostersync.unchanged)
+    config_digest: str = ""
     on_success: list[Callable[[], Iterable[str] | None]] = attrs.Factory(list)
 
     def warn(self, message: str) -> None:

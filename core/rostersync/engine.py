@@ -7,8 +7,11 @@ the run as failed with its error; the live roster is untouched.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import tempfile
 from collections.abc import Callable
+from contextlib import closing, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
 from rostersync.locks import source_lock
 from rostersync.plugins import get_connector, pm
 from rostersync.scope import Scope
-from rostersync.store.sqlite import ApplyPolicy, Store
+from rostersync.store.sqlite import ApplyPolicy, StagingArea, Store
 
 #: progress(entity, rows) is called after each staged batch (rows may be 0 for an empty file).
 Progress = Callable[[str, int], None]
@@ -83,6 +86,14 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         return _run(store, school, enabled, connector, settings, options, progress)
 
 
+def config_digest(school: School, enabled: EnabledConnector) -> str:
+    """What in rostersync and its configuration shapes a sync of this source (for unchanged-bundle skips)."""
+    from rostersync import __version__
+
+    shape = {"version": __version__, "settings": enabled.settings, "org_ids": school.org_ids, "mode": school.mode}
+    return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str) -> RunResult:
     run_id = store.begin_run(school.id, enabled.name)
     store.skip_run(run_id, reason)
@@ -100,21 +111,9 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             context = FetchContext(
                 school_id=school.id, source=enabled.name, settings=settings, org_ids=school.org_ids,
                 work_dir=Path(work), state=store.last_state(school.id, enabled.name), full=options.full,
+                config_digest=config_digest(school, enabled),
             )
-            batches = pm.hook.rostersync_fetch(connector=connector, context=context)
-            if batches is None:
-                raise ConfigError(f"no installed transport fetches connectors of kind {connector.kind!r}")
-            scope = Scope(school.org_ids)
-            for raw in batches:
-                mapped = pm.hook.rostersync_map(batch=raw)
-                if mapped is None:
-                    raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
-                mapped.raise_errors()
-                mapped = scope.filter(mapped, staging)
-                if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
-                    raise ConfigError("no installed destination plugin accepted the batch")
-                if progress:
-                    progress(mapped.entity, len(mapped.records))
+            _stage(connector, context, staging, Scope(school.org_ids), progress)
             staging.warn(context.warnings)
             staging.finish()  # index what was staged (duplicates are found here)
             verify_references(staging.conn, checks, LiveRoster(store.path, school.id, enabled.name)).raise_errors()
@@ -139,6 +138,28 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
         staging.discard()
         store.fail_run(run_id, f"internal error: {type(exc).__name__}: {exc}")
         raise
+
+
+def _stage(connector: Connector, context: FetchContext, staging: StagingArea, scope: Scope,
+           progress: Progress | None) -> None:
+    """fetch -> map -> scope -> load, batch by batch, into the run's staging area."""
+    batches = pm.hook.rostersync_fetch(connector=connector, context=context)
+    if batches is None:
+        raise ConfigError(f"no installed transport fetches connectors of kind {connector.kind!r}")
+    # closing(): a transport's generator (open files, temporary folders) is finished at once when a
+    # batch is refused, rather than whenever the garbage collector gets to it
+    stream = iter(batches)
+    with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
+        for raw in stream:
+            mapped = pm.hook.rostersync_map(batch=raw)
+            if mapped is None:
+                raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
+            mapped.raise_errors()
+            mapped = scope.filter(mapped, staging)
+            if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
+                raise ConfigError("no installed destination plugin accepted the batch")
+            if progress:
+                progress(mapped.entity, len(mapped.records))
 
 
 def check_source(store: Store, school: School, enabled: EnabledConnector) -> list[Any]:

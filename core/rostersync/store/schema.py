@@ -2,12 +2,11 @@
 
 Roster tables hold one row per (school, source, sourced_id). Lists and ``extra`` are stored as JSON
 text (queryable with ``json_each``); booleans as 0/1. Bookkeeping columns say which run created,
-last changed or soft-deleted a row, and ``row_hash`` lets a re-sync find changed rows cheaply.
+last changed or soft-deleted a row.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 from collections.abc import Callable
@@ -19,7 +18,6 @@ import attrs
 from rostersync.model import ENTITIES, Record, UserId
 
 BOOKKEEPING = {
-    "row_hash": bytes,
     "created_run": int,
     "updated_run": int,
     "deleted_at": str,
@@ -99,9 +97,3 @@ def _spec(entity: str, record_type: type[Record]) -> TableSpec:
 
 
 TABLES: dict[str, TableSpec] = {entity: _spec(entity, cls) for entity, cls in ENTITIES.items()}
-
-
-def row_hash(row: tuple) -> bytes:
-    """A 128-bit digest of every stored value: equal digests mean nothing the roster keeps has changed.
-    (repr of a tuple of str/int/None is exact and C-fast.)"""
-    return hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest()

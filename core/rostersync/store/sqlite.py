@@ -25,7 +25,7 @@ from rostersync.errors import ConfigError, DataError, RostersyncError
 from rostersync.model import ENTITIES
 from rostersync.safeguards import Safeguards
 from rostersync.secrets import redact
-from rostersync.store.schema import BOOKKEEPING, TABLES, TableSpec, row_hash
+from rostersync.store.schema import BOOKKEEPING, TABLES, TableSpec
 
 KEY = ("school", "source", "sourced_id")
 
@@ -274,7 +274,7 @@ class Store:
         sel = ", ".join(f"s.{q(c)}" for c in cols) + ", " + ", ".join(f"l.{q(c)}" for c in cols)
         changed = ex(
             f"SELECT s.sourced_id, l.deleted_at, {sel} FROM stg.{t} s JOIN main.{t} l ON {live_match} "
-            f"WHERE s._deleted=0 AND (l.row_hash IS NOT s.row_hash OR l.deleted_at IS NOT NULL)",
+            f"WHERE s._deleted=0 AND ({_differs('l', 's', cols)} OR l.deleted_at IS NOT NULL)",
             scope,
         )
         n = len(cols)
@@ -314,12 +314,12 @@ class Store:
         collist = ", ".join(q(c) for c in cols)
         sets = ", ".join(f"{q(c)}=excluded.{q(c)}" for c in cols)
         self.conn.execute(
-            f"INSERT INTO main.{t} (school, source, {collist}, row_hash, created_run, updated_run) "
-            f"SELECT :school, :source, {', '.join('s.' + q(c) for c in cols)}, s.row_hash, :run, :run "
+            f"INSERT INTO main.{t} (school, source, {collist}, created_run, updated_run) "
+            f"SELECT :school, :source, {', '.join('s.' + q(c) for c in cols)}, :run, :run "
             f"FROM stg.{t} s WHERE s._deleted=0 "
-            f"ON CONFLICT (school, source, sourced_id) DO UPDATE SET {sets}, row_hash=excluded.row_hash, "
+            f"ON CONFLICT (school, source, sourced_id) DO UPDATE SET {sets}, "
             f"updated_run=:run, deleted_at=NULL, deleted_run=NULL "
-            f"WHERE {t}.row_hash IS NOT excluded.row_hash OR {t}.deleted_at IS NOT NULL",
+            f"WHERE {_differs(t, 'excluded', cols)} OR {t}.deleted_at IS NOT NULL",
             scope,
         )
         if not add_only:
@@ -387,6 +387,12 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _differs(a: str, b: str, cols: tuple[str, ...]) -> str:
+    """SQL: rows ``a`` and ``b`` differ in a stored column. Compared in SQLite's C, column by column:
+    cheaper than hashing every row in Python, and exact (NULL-safe ``IS``)."""
+    return "NOT (" + " AND ".join(f"{a}.{q(c)} IS {b}.{q(c)}" for c in cols) + ")"
 
 
 def _gone(t: str, mode: str) -> str:
@@ -480,7 +486,7 @@ class StagingArea:
         cols = ", ".join(f"{q(c)} {'INTEGER' if spec.types[c] is int else 'TEXT'}" for c in spec.columns
                          if c != "sourced_id")
         self.conn.execute(
-            f"CREATE TABLE {q(entity)} (sourced_id TEXT NOT NULL, {cols}, row_hash BLOB, "
+            f"CREATE TABLE {q(entity)} (sourced_id TEXT NOT NULL, {cols}, "
             f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER, _file INTEGER)"
         )
         self.conn.execute(
@@ -501,10 +507,10 @@ class StagingArea:
         for record, line in zip(batch.records, lines, strict=True):
             row = spec.to_row(record)
             deleted = 1 if record.status == "tobedeleted" and mode == "delta" else 0
-            rows.append((*row, row_hash(row), deleted, line, file_id))
-        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 4))
+            rows.append((*row, deleted, line, file_id))
+        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 3))
         collist = ", ".join(q(c) for c in spec.columns)
-        sql = f"INSERT INTO {q(entity)} ({collist}, row_hash, _deleted, _line, _file) VALUES ({placeholders})"
+        sql = f"INSERT INTO {q(entity)} ({collist}, _deleted, _line, _file) VALUES ({placeholders})"
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(sql, rows)

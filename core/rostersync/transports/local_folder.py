@@ -19,11 +19,17 @@ KIND = "local-folder"
 def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch] | None:
     if connector.kind != KIND:
         return None
+    return _fetch(context)
+
+
+def _fetch(context: FetchContext) -> Iterator[RawBatch]:
     from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
+    from rostersync.unchanged import skip_if_unchanged
 
     settings = context.settings
-    return read_bundle(settings.path, getattr(settings, "format", "auto"),
-                       demographics=getattr(settings, "demographics", False))
+    skip_if_unchanged(context, settings.path)
+    yield from read_bundle(settings.path, getattr(settings, "format", "auto"),
+                           demographics=getattr(settings, "demographics", False))
 
 
 @hookimpl

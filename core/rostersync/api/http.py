@@ -1,0 +1,211 @@
+"""HTTP for OneRoster APIs: one httpx client per fetch, retries with backoff, errors an operator can act on.
+
+Transient failures (connect errors, timeouts, 5xx, 429) are retried by tenacity with exponential
+backoff and jitter, honouring ``Retry-After``. What is not transient becomes a
+:class:`~rostersync.errors.SourceError` naming the URL (with secrets removed), the status code and
+the server's imsx status payload when it sent one. A 403/404 is :class:`NotShared`: the caller decides
+whether that means "this SIS does not share the endpoint" (first page) or a failed run (later).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import ssl
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+
+from rostersync import __version__
+from rostersync.errors import SourceError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rostersync.api.settings import ApiOptions
+
+#: Query parameters never shown in a location or message.
+SENSITIVE = ("secret", "token", "password", "signature", "key", "code", "assertion")
+RETRY_AFTER_CAP = 120.0
+
+
+class NotShared(SourceError):
+    """The server answered 403 or 404 for an endpoint."""
+
+    def __init__(self, message: str, location: str, status: int) -> None:
+        self.status = status
+        super().__init__(message, location)
+
+
+class _Transient(Exception):
+    """A response worth retrying (429, 5xx); carries it so the last one can be reported."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+
+def redact(url: str) -> str:
+    """``url`` without user:password and with sensitive query values replaced by ``***``."""
+    parts = urlsplit(str(url))
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = [(k, "***" if any(s in k.lower() for s in SENSITIVE) else v) for k, v in parse_qsl(parts.query, True)]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*'<>=,:"), ""))
+
+
+def imsx_status(response: httpx.Response) -> str:
+    """The server's OneRoster status payload (1.1 ``statusInfoSet``, 1.2 ``imsx_statusInfo`` or top-level
+    ``imsx_*`` fields), or an OAuth ``error``, as one short line; '' when there is none."""
+    try:
+        body = json.loads(response.content[:65536] or b"null")
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    info: Any = body
+    if isinstance(body.get("statusInfoSet"), list) and body["statusInfoSet"]:
+        info = body["statusInfoSet"][0]
+    elif isinstance(body.get("imsx_statusInfo"), dict):
+        info = body["imsx_statusInfo"]
+    if isinstance(info, dict) and "imsx_codeMajor" in info:
+        minor = info.get("imsx_CodeMinor") or info.get("imsx_codeMinor") or {}
+        fields = minor.get("imsx_codeMinorField") if isinstance(minor, dict) else None
+        minors = [str(m.get("imsx_codeMinorFieldValue")) for m in fields or [] if isinstance(m, dict)]
+        parts = [str(info.get("imsx_codeMajor")), str(info.get("imsx_severity") or ""), *minors]
+        desc = info.get("imsx_description")
+        return "/".join(p for p in parts if p) + (f": {desc}" if desc else "")
+    if "error" in body:
+        desc = body.get("error_description")
+        return str(body["error"]) + (f": {desc}" if desc else "")
+    return ""
+
+
+def describe(response: httpx.Response) -> str:
+    """``HTTP 403 Forbidden; server said: failure/error/forbidden: ...``"""
+    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    said = imsx_status(response)
+    return f"{status}; server said: {said}" if said else status
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+@attrs.frozen
+class _Wait:
+    """tenacity wait: ``Retry-After`` when the server gave one, else exponential backoff with jitter."""
+
+    backoff: Any  # a tenacity wait strategy
+
+    @classmethod
+    def starting_at(cls, seconds: float) -> _Wait:
+        import tenacity
+
+        return cls(tenacity.wait_exponential(multiplier=seconds, max=60) + tenacity.wait_random(0, seconds))
+
+    def __call__(self, state: Any) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient):
+            after = retry_after(exc.response)
+            if after is not None:
+                return after
+        return float(self.backoff(state))
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, _Transient | httpx.TransportError)
+
+
+def ssl_context(options: ApiOptions) -> ssl.SSLContext | bool:
+    """What httpx's ``verify`` gets: system CAs, a custom CA bundle, or (only if asked) no verification."""
+    if not options.verify_tls:
+        return False
+    if options.ca_bundle is not None:
+        try:
+            return ssl.create_default_context(cafile=str(options.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise SourceError(f"cannot load ca_bundle: {exc}", str(options.ca_bundle)) from None
+    return ssl.create_default_context()
+
+
+def new_client(options: ApiOptions, auth: httpx.Auth | None = None) -> httpx.Client:
+    import httpx
+
+    return httpx.Client(
+        auth=auth,
+        verify=ssl_context(options),
+        timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
+        limits=httpx.Limits(max_connections=options.concurrency + 2, max_keepalive_connections=options.concurrency + 2),
+        headers={"Accept": "application/json", "User-Agent": f"rostersync/{__version__}"},
+        follow_redirects=False,
+    )
+
+
+def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
+            send: Callable[[], httpx.Response] | None = None, **kwargs: Any) -> httpx.Response:
+    """Send with retries. Returns a 2xx response; raises NotShared (403/404) or SourceError otherwise."""
+    import httpx
+    import tenacity
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(options.retries),
+        wait=_Wait.starting_at(options.backoff),
+        retry=tenacity.retry_if_exception(_is_transient),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                response = send() if send else client.request(method, url, **kwargs)
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise _Transient(response)
+    except _Transient as exc:
+        raise SourceError(f"{describe(exc.response)} (gave up after {options.retries} attempts)",
+                          _where(url, kwargs)) from None
+    except httpx.TimeoutException as exc:
+        raise SourceError(f"timed out ({type(exc).__name__}) after {options.retries} attempts; the server is "
+                          f"slow or unreachable (timeout setting: {options.timeout:g} s)",
+                          _where(url, kwargs)) from None
+    except httpx.TransportError as exc:
+        raise SourceError(f"cannot reach the server after {options.retries} attempts: {_plain(exc)}",
+                          _where(url, kwargs)) from None
+    if 200 <= response.status_code < 300:
+        return response
+    where = redact(str(response.request.url))
+    if response.status_code in (403, 404):
+        raise NotShared(describe(response), where, response.status_code)
+    if response.status_code == 401:
+        raise SourceError(f"{describe(response)}: the server refused the credentials "
+                          "(check client_id, client_secret and auth)", where)
+    raise SourceError(describe(response), where)
+
+
+def _where(url: str, kwargs: dict[str, Any]) -> str:
+    """The request's URL with its query, secrets removed (built only when there is an error to report)."""
+    import httpx
+
+    return redact(str(httpx.URL(url, params=kwargs.get("params"))))
+
+
+def _plain(exc: BaseException) -> str:
+    """A transport error's text (it never holds credentials: they travel in headers)."""
+    text = str(exc) or type(exc).__name__
+    if "SSL" in text or "certificate" in text.lower():
+        text += " (TLS: check verify_tls / ca_bundle)"
+    return text
