@@ -178,3 +178,45 @@ def test_sql_in_column_names_and_values_is_kept_as_data_and_exports_are_escaped(
     assert again.exit_code == 0, again.output
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM users WHERE school='copy'").fetchone()[0] == 7
+
+
+def test_both_zip_readers_refuse_a_bomb_and_an_archive_over_the_total_limit(tmp_path, monkeypatch):
+    """The SFTP transport unpacks a zip drop (zipdrop); a local .zip is read in place (bundlefiles): the same
+    limits hold for both (rostersync.zipsafety)."""
+    import zipfile
+
+    from rostersync import zipsafety
+    from rostersync.bundlefiles import open_bundle
+    from rostersync.errors import SourceError
+    from rostersync.transports.zipdrop import extract_zip
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("users.csv", b"sourcedId\r\n" + b"0" * (8 * 1024 * 1024))
+    with pytest.raises(SourceError, match="zip bomb"):
+        extract_zip(bomb, tmp_path / "out", max_bytes=1 << 40)
+    assert not list((tmp_path / "out").rglob("*.csv"))  # refused before anything was written
+    with pytest.raises(SourceError, match="zip bomb"):
+        open_bundle(bomb)
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("users.csv", b"x" * 5000)
+    monkeypatch.setattr(zipsafety, "MAX_UNZIPPED_BYTES", 4000)
+    with pytest.raises(SourceError, match="unpacks to 5,000 bytes, over the limit of 4,000"):
+        open_bundle(plain)
+
+
+def test_batches_are_bounded_by_input_bytes_as_well_as_rows(tmp_path, monkeypatch):
+    """Long rows cannot make one batch hold a huge share of a file: a batch is cut once it has consumed
+    BATCH_BYTES of input (checked every 256 rows), and rows that fail count towards a batch too."""
+    from rostersync import bundlefiles
+    from rostersync.bundlefiles import FolderBundle, read_csv
+
+    monkeypatch.setattr(bundlefiles, "BATCH_BYTES", 100_000)
+    (tmp_path / "x.csv").write_bytes(b"id,note\n" + b"".join(b"%d,%s\n" % (i, b"n" * 1000) for i in range(2000)))
+    batches = list(read_csv(FolderBundle(tmp_path), "x.csv", format="t", entity="users"))
+    assert sum(len(b.rows) for b in batches) == 2000
+    assert max(len(b.rows) for b in batches) == 256 and len(batches) == 8
+    (tmp_path / "y.csv").write_bytes(b"id,note\n" + b"1,2,3\n" * 12)
+    bad = list(read_csv(FolderBundle(tmp_path), "y.csv", format="t", entity="users", batch_rows=5))
+    assert [len(b.errors) for b in bad] == [5, 5, 2]

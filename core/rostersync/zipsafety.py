@@ -42,9 +42,12 @@ def check_member(info: zipfile.ZipInfo, location: str) -> None:
             f"zip bomb looks like", location)
 
 
-def check_total(infos: Iterable[zipfile.ZipInfo], location: str, max_bytes: int = MAX_UNZIPPED_BYTES,
+def check_total(infos: Iterable[zipfile.ZipInfo], location: str, max_bytes: int | None = None,
                 setting: str = "") -> None:
-    """Refuse an archive whose members add up to more than ``max_bytes`` unpacked."""
+    """Refuse an archive whose members add up to more than ``max_bytes`` (default
+    :data:`MAX_UNZIPPED_BYTES`) unpacked."""
+    if max_bytes is None:
+        max_bytes = MAX_UNZIPPED_BYTES
     declared = sum(i.file_size for i in infos)
     if declared > max_bytes:
         hint = f" ({setting})" if setting else ""
