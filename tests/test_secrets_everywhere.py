@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import rostersync_exe
+from plugin_helpers import install_plugin
 
 CORPUS_BASELINE = Path(__file__).parent / "corpus" / "_baseline"
 TOKEN_ENV = "RS_THROWAWAY_TOKEN"
@@ -87,19 +88,9 @@ def rostersync_check(connector, context):
 '''
 
 
-def install_plugin(site: Path) -> None:
-    site.mkdir()
-    (site / "rs_leaky.py").write_text(PLUGIN)
-    info = site / "rs_leaky-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: rs-leaky\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[rostersync]\nleaky = rs_leaky\n")
-
-
 def test_a_revealed_secret_appears_in_no_output_log_traceback_or_file(tmp_path: Path) -> None:
     token = "tok-" + secrets.token_urlsafe(18)
-    site = tmp_path / "site"
-    install_plugin(site)
+    site = install_plugin(tmp_path / "site", "rs_leaky", PLUGIN, "rs-leaky", "leaky")
     project = tmp_path / "project"
     project.mkdir()
     shutil.copytree(CORPUS_BASELINE, project / "drop")

@@ -96,11 +96,8 @@ class OneRosterApiSettings:
         _positive(self, attribute, value)
 
     @deadline.validator
-    def _d(self, attribute: attrs.Attribute, value: float) -> None:
-        _positive(self, attribute, value)
-
     @max_response_mb.validator
-    def _m(self, attribute: attrs.Attribute, value: int) -> None:
+    def _budget(self, attribute: attrs.Attribute, value: float) -> None:
         _positive(self, attribute, value)
 
 
