@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from plugin_helpers import install_plugin
 from rostersync import hookspecs
 from rostersync.errors import ConfigError
 from rostersync.plugins import get_connectors, get_plugins, pm
@@ -35,13 +36,7 @@ PLUGIN_SOURCE = textwrap.dedent('''
 @pytest.fixture
 def installed_plugin(tmp_path: Path) -> dict[str, str]:
     """A real installed distribution (dist-info with an entry point) on a PYTHONPATH folder."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "acme_rostersync.py").write_text(PLUGIN_SOURCE)
-    info = site / "acme_rostersync-2.5.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-rostersync\nVersion: 2.5.0\n")
-    (info / "entry_points.txt").write_text("[rostersync]\nacme = acme_rostersync\n")
+    site = install_plugin(tmp_path / "site", "acme_rostersync", PLUGIN_SOURCE, "acme-rostersync", "acme", "2.5.0")
     return {**os.environ, "PYTHONPATH": str(site)}
 
 

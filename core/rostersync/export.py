@@ -3,7 +3,8 @@
 For handing the roster to another system, for diffing two schools, and for round-trip tests. Rows
 are streamed from SQLite; columns are the spec's, in spec order, plus the ``metadata.*``/unmapped
 columns kept in ``extra``. Values that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` unless ``raw`` is asked for.
+``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` unless ``raw`` is asked for; that
+goes for the header names of ``extra`` columns (they come from the data too) and the manifest.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from rostersync.store.schema import TABLES
 from rostersync.store.sqlite import Store, q
@@ -55,14 +59,20 @@ def escape_formula(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def _cell(value: Any, kind: type) -> str:
+def _cell(value: Any, kind: Any) -> str:
     if value is None:
         return ""
     if kind is int:
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith("["):
+    if kind is tuple:  # a list column, stored as a JSON array (a plain value starting with "[" is just text)
         return ",".join(json.loads(value))
     return str(value)
+
+
+def _kind(record_type: type, column: str, stored: type) -> Any:
+    """int (booleans), tuple (lists) or str: how a stored value is written back out."""
+    field = attrs.fields_dict(record_type)[column]
+    return tuple if typing.get_origin(field.type) is tuple else stored
 
 
 def _rows(store: Store, entity: str, school: str, columns: tuple[str, ...], extra_keys: list[str],
@@ -71,7 +81,7 @@ def _rows(store: Store, entity: str, school: str, columns: tuple[str, ...], extr
     present = [snake(c) if snake(c) in spec.types else None for c in columns]
     select = ", ".join(q(c) for c in present if c) + ", extra"
     sql = f"SELECT {select} FROM {q('current_' + entity)} WHERE school=? ORDER BY source, sourced_id"
-    kinds = [spec.types[c] if c else str for c in present]
+    kinds = [_kind(spec.record_type, c, spec.types[c]) if c else str for c in present]
     for row in store.conn.execute(sql, [school]):
         values = iter(row)
         out = [_cell(next(values), kind) if col else "" for col, kind in zip(present, kinds, strict=True)]
@@ -93,7 +103,7 @@ def export_school(store: Store, school: str, folder: Path, *, raw: bool = False)
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with open(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow([*columns, *keys])
+            writer.writerow([*columns, *(keys if raw else map(escape_formula, keys))])
             for row in _rows(store, entity, school, columns, keys, raw):
                 writer.writerow(row)
                 count += 1
@@ -108,5 +118,5 @@ def export_school(store: Store, school: str, folder: Path, *, raw: bool = False)
     with open(fd, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(["propertyName", "value"])
-        writer.writerows(manifest)
+        writer.writerows(manifest if raw else [[k, escape_formula(v)] for k, v in manifest])
     return written

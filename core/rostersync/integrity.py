@@ -7,6 +7,8 @@ Checks, each with a policy (``error``: refuse the run; ``skip``: leave the row o
 * ``dangling`` - a row refers to a record that does not exist: an enrollment's class or user, a
   class's course or school, a course's org (and the gradebook/resource/role links). Default: skip.
 * ``no_school`` - a student none of whose orgs is a school. Default: skip.
+* ``cycle`` - an org or academic session that is its own ancestor (:mod:`rostersync.hierarchy`).
+  Always an error.
 
 Broken headers and invalid values are always errors (see :mod:`rostersync.formats.columns`).
 
@@ -192,6 +194,10 @@ def verify_references(conn: sqlite3.Connection, policy: CheckPolicy, roster: Liv
         conn.execute("ATTACH DATABASE ? AS live", [str(roster.path)])
         attached = True
     try:
+        from rostersync.hierarchy import parent_cycles  # it builds on this module's Finding
+
+        for finding in parent_cycles(conn, modes, files):
+            on_error(finding)
         for ref in REFERENCES:
             if ref.entity not in modes:
                 continue

@@ -12,7 +12,10 @@ district-wide catalogues and always kept.
 
 The ids of dropped orgs, courses, classes, users and line items are noted in staging, so that a kept
 row referring to one of them (a teacher's enrollment in another school's class...) is recognised
-as pointing out of scope rather than at nothing (see :mod:`rostersync.integrity`).
+as pointing out of scope rather than at nothing (see :mod:`rostersync.integrity`). A row owned by
+another (a result by its line item...) is dropped only when its owner was dropped that way: an owner
+this run did not send at all is either live from an earlier run (a delta) or missing, and the
+reference checks tell which, rather than the row vanishing as "out of scope".
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ class Scope:
             parent, attr = OWNED_BY[batch.entity]
             ids = [getattr(r, attr) for r in batch.records]
             staged = staging.staged_ids(parent, ids)
-            keep = [i in staged for i in ids]
+            dropped = _out_of_scope(staging, parent, [i for i in ids if i not in staged])
+            keep = [i not in dropped for i in ids]
         else:
             keep = [self._keep(r) for r in batch.records]
         if all(keep):
@@ -79,3 +83,17 @@ class Scope:
         lines = batch.lines or [0] * len(batch.records)
         kept = [(r, ln) for r, ln, k in zip(batch.records, lines, keep, strict=True) if k]
         return attrs.evolve(batch, records=[r for r, _ in kept], lines=[ln for _, ln in kept] if batch.lines else ())
+
+
+def _out_of_scope(staging: StagingArea, entity: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` this school's scope dropped from ``entity`` in this run."""
+    if not ids:
+        return set()
+    conn = staging.conn
+    conn.execute("CREATE INDEX IF NOT EXISTS _out_of_scope_ids ON _out_of_scope (entity, sourced_id)")
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        sql = f"SELECT sourced_id FROM _out_of_scope WHERE entity=? AND sourced_id IN ({', '.join('?' * len(chunk))})"
+        found.update(r[0] for r in conn.execute(sql, [entity, *chunk]))
+    return found

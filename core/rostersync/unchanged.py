@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from pathlib import Path
 
 from rostersync.connector import FetchContext
@@ -19,14 +20,19 @@ from rostersync.errors import NothingNew
 
 
 def bundle_digest(path: Path, salt: str) -> str:
-    """SHA-256 over ``salt`` and the name and content of each file of a folder (or of one zip file)."""
+    """SHA-256 over ``salt`` and the name and content of each file of a folder (or of one zip file). A
+    symbolic link in the folder counts by its target's name, never its content: it is not followed."""
     digest = hashlib.sha256(salt.encode())
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file()
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if (p.is_symlink() or p.is_file())
                                                  and not p.name.startswith("."))
     for file in files:
+        name = file.name.encode("utf-8", "surrogateescape")
+        if file is not path and file.is_symlink():  # never followed: the bundle reader refuses it
+            digest.update(name + b"\1" + os.fsencode(os.readlink(file)))
+            continue
         with file.open("rb") as handle:
             content = hashlib.file_digest(handle, "sha256").digest()
-        digest.update(file.name.encode("utf-8", "surrogateescape") + b"\0" + content)
+        digest.update(name + b"\0" + content)
     return digest.hexdigest()
 
 

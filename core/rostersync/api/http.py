@@ -89,6 +89,16 @@ def describe(response: httpx.Response) -> str:
     return f"{status}; server said: {said}" if said else status
 
 
+def not_json(response: httpx.Response, exc: ValueError) -> str:
+    """Why a 2xx body could not be used: an HTML page (a login or proxy page), or broken JSON (cut off)."""
+    kind = response.headers.get("content-type", "no content type")
+    if response.content[:512].lstrip()[:1] == b"<":
+        return (f"HTTP {response.status_code} but the body is an HTML page ({kind}), not JSON: a login page, a "
+                f"proxy's error page, or a base_url that is not the OneRoster API?")
+    return (f"HTTP {response.status_code} but the body is not valid JSON ({kind}; {exc}): cut off in transit, or "
+            f"not a OneRoster API?")
+
+
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent."""
     value = response.headers.get("retry-after")
@@ -145,15 +155,20 @@ def ssl_context(options: ApiOptions) -> ssl.SSLContext | bool:
 
 
 def new_client(options: ApiOptions, auth: httpx.Auth | None = None) -> httpx.Client:
+    """A client that never follows redirects (credentials stay with the configured host) and reads every
+    response within ``max_response_mb`` and ``deadline`` (:mod:`rostersync.api.bounded`)."""
     import httpx
+
+    from rostersync.api.bounded import ENCODINGS, Budget
 
     return httpx.Client(
         auth=auth,
         verify=ssl_context(options),
         timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
         limits=httpx.Limits(max_connections=options.concurrency + 2, max_keepalive_connections=options.concurrency + 2),
-        headers={"Accept": "application/json", "User-Agent": f"rostersync/{__version__}"},
+        headers={"Accept": "application/json", "Accept-Encoding": ENCODINGS, "User-Agent": f"rostersync/{__version__}"},
         follow_redirects=False,
+        event_hooks=Budget(options).hooks(),
     )
 
 
@@ -188,6 +203,11 @@ def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
     if 200 <= response.status_code < 300:
         return response
     where = redact(str(response.request.url))
+    if 300 <= response.status_code < 400:
+        to = redact(response.headers.get("location", "")) or "nowhere"
+        raise SourceError(f"{describe(response)}: redirected to {to}; rostersync does not follow redirects, so "
+                          "credentials never go to another address (set the URL to where it leads, if you trust "
+                          "it)", where)
     if response.status_code in (403, 404):
         raise NotShared(describe(response), where, response.status_code)
     if response.status_code == 401:

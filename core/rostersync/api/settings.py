@@ -53,6 +53,9 @@ class OneRosterApiSettings:
                                default=4)
     connect_timeout: float = setting("Seconds to wait for a connection", default=10.0)
     timeout: float = setting("Seconds to wait for a response", default=60.0)
+    deadline: float = setting("Most seconds one request may take in all, its body included (a server "
+                              "trickling a response byte by byte never trips the read timeout)", default=300.0)
+    max_response_mb: int = setting("Refuse a response (a page, a token) larger than this many MB", default=64)
     retries: int = setting("Attempts per request on connect errors, timeouts, 5xx and 429", default=5)
     backoff: float = setting("First retry delay in seconds (doubles each retry, with jitter)", default=1.0)
     verify_tls: bool = setting("Verify the server's TLS certificate (leave on)", default=True)
@@ -92,6 +95,11 @@ class OneRosterApiSettings:
     def _r(self, attribute: attrs.Attribute, value: int) -> None:
         _positive(self, attribute, value)
 
+    @deadline.validator
+    @max_response_mb.validator
+    def _budget(self, attribute: attrs.Attribute, value: float) -> None:
+        _positive(self, attribute, value)
+
 
 DEFAULTS = OneRosterApiSettings(base_url="http://unset", client_id="unset", client_secret=SecretRef("env:UNSET"))
 
@@ -112,6 +120,8 @@ class ApiOptions:
     concurrency: int
     connect_timeout: float
     timeout: float
+    deadline: float
+    max_response_mb: int
     retries: int
     backoff: float
     verify_tls: bool

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from rostersync.api.auth import make_auth
-from rostersync.api.http import NotShared, new_client, redact, request
+from rostersync.api.http import NotShared, new_client, not_json, redact, request
 from rostersync.api.paging import Page, Pager, parse_link
 from rostersync.errors import SourceError
 
@@ -72,9 +72,8 @@ class ApiSource:
         where = redact(str(response.request.url))
         try:
             body = response.json()
-        except ValueError:
-            raise SourceError(f"HTTP {response.status_code} but the body is not JSON "
-                              f"({response.headers.get('content-type', 'no content type')})", where) from None
+        except ValueError as exc:
+            raise SourceError(not_json(response, exc), where) from None
         rows = _envelope(body, keys, where)
         total = response.headers.get("x-total-count")
         try:

@@ -15,7 +15,9 @@ value): it runs a few million times per district.
 
 from __future__ import annotations
 
+import difflib
 import typing
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -81,7 +83,8 @@ def plan_header(batch: RawBatch, spec: FileSpec) -> HeaderPlan:
     keys = [h.lower() for h in header] if spec.fold_case else list(header)
     index = {key: i for i, key in enumerate(keys)}
     if len(index) != len(keys):
-        dupes = sorted({h for h, k in zip(header, keys, strict=True) if keys.count(k) > 1})
+        counts = Counter(keys)
+        dupes = sorted({h for h, k in zip(header, keys, strict=True) if counts[k] > 1})
         raise DataError(f"header repeats column(s) {', '.join(dupes)}", batch.location, 1, dupes[0])
 
     def key(name: str) -> str:
@@ -96,11 +99,31 @@ def plan_header(batch: RawBatch, spec: FileSpec) -> HeaderPlan:
     plan = tuple((c.attr, index[key(c.name)], c.parse, c.required, c.name) for c in spec.columns
                  if key(c.name) in index)
     known = {key(c.name) for c in spec.columns} | {key(n) for n in spec.not_extra}
+    _refuse_misspelt([h for h, k in zip(header, keys, strict=True) if k not in known],
+                     [c.name for c in spec.columns if key(c.name) not in index], batch.location)
     only = None if spec.extra_only is None else {key(n) for n in spec.extra_only}
     extra = tuple((i, header[i]) for i, k in enumerate(keys)
                   if k not in known and not k.startswith("_") and (only is None or k in only))
     status = next((i for attr, i, *_ in plan if attr == "status"), None)
     return HeaderPlan(plan, extra, status, _placeholders(spec))
+
+
+def _refuse_misspelt(unknown: Sequence[str], absent: Sequence[str], location: str) -> None:
+    """A header name that is not the format's but nearly matches one of its columns the header lacks
+    (``emial``, ``Email``, ``userId``) is a typo, not a district's own column: kept as ``extra`` it would
+    silently blank that column for every row, so the file is refused. ``metadata.*`` names are never typos."""
+    candidates = {c.lower(): c for c in absent if not c.startswith("_")}
+    if not candidates:
+        return
+    for name in unknown:
+        if name.lower().startswith("metadata.") or name.startswith("_"):
+            continue
+        close = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.8)
+        if close:
+            meant = candidates[close[0]]
+            raise DataError(f"column {name!r} is not one this file can have; did you mean {meant!r}? (read as "
+                            f"it is, {meant} would be blank in every row: fix the header)",
+                            location, 1, name)
 
 
 def _placeholders(spec: FileSpec) -> dict[str, Any]:

@@ -4,6 +4,7 @@ value, or raises ValueError with a message an operator can act on."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -56,12 +57,16 @@ def us_date(value: str) -> str:
 
 
 def decimal(value: str) -> str:
-    """A number (scores, weights), kept as the text sent so the stored value is exact."""
+    """A finite number (scores, weights), kept as the text sent so the stored value is exact. ``NaN``,
+    ``Infinity`` and numbers too large for a double (``1e999``) are refused: no score is one, and
+    every program reading the roster would choke on them."""
     text = value.strip()
     try:
-        float(text)
+        number = float(text)
     except ValueError:
         raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value[:40]!r} is not a finite number (NaN, infinity or too large)")
     return text
 
 

@@ -17,7 +17,7 @@ import attrs
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
 from rostersync.formats import fields as f
-from rostersync.formats.columns import Column, FileSpec, map_rows
+from rostersync.formats.columns import Column, FileSpec, RowProblem, map_rows
 from rostersync.grades import normalise_grades
 from rostersync.model import (
     CLASS_TYPES,
@@ -205,9 +205,19 @@ def grades_finish(values: dict[str, Any]) -> list[str]:
     return [f"grades: {u!r} is not a known grade level; stored as Other" for u in unknown]
 
 
+def line_item_finish(values: dict[str, Any]) -> list[str]:
+    """A gradebook column whose lowest possible score is above its highest cannot be graded."""
+    low, high = values.get("result_value_min"), values.get("result_value_max")
+    if low is not None and high is not None and float(low) > float(high):
+        raise RowProblem("resultValueMin", f"resultValueMin {low} is greater than resultValueMax {high}")
+    return []
+
+
 def map_file(batch: RawBatch, spec: FileSpec) -> MappedBatch:
     """Map one batch with ``spec``, normalising grades where the record type has them."""
     finish = grades_finish if "grades_raw" in attrs.fields_dict(spec.record_type) else None
+    if spec.record_type is LineItem:
+        finish = line_item_finish
     return map_rows(batch, spec, finish)
 
 

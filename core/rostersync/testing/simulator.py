@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import random
 import re
@@ -88,6 +89,15 @@ class Behaviour:
     total_skew: int = 0  # X-Total-Count off by this much
     no_school_paths: bool = False  # /schools/{id}/... answers 404
     path_envelopes: bool = False  # /students answers {"students": [...]} (not the spec's "users")
+    # hostile or broken servers (and what sits between them and rostersync):
+    truncate_body: bool = False  # data pages cut in half (with a matching Content-Length): broken JSON
+    content_type: str = "application/json"  # the Content-Type of data pages
+    html: int = 0  # answer data requests with this status and an HTML page (200: a login page, 502: a proxy)
+    pad_bytes: int = 0  # append this many spaces to each data page (an enormous page)
+    gzip: bool = False  # gzip every body when the client accepts it (with pad_bytes: a gzip bomb)
+    redirect: str = ""  # answer data requests 302 to this origin (e.g. http://127.0.0.1:9), same path
+    redirect_token: bool = False  # ... and the token request too
+    trickle: float = 0.0  # send each body in 64-byte pieces, this many seconds apart (slowloris)
 
     @classmethod
     def parse(cls, items: tuple[str, ...] | list[str]) -> Behaviour:
@@ -106,6 +116,8 @@ class Behaviour:
                 values[key] = tuple(v.strip() for v in raw.split(",") if v.strip())
             elif isinstance(default, float):
                 values[key] = float(raw)
+            elif isinstance(default, str):
+                values[key] = raw
             else:
                 values[key] = int(raw)
         return cls(**values)
@@ -234,7 +246,10 @@ class Simulator:
         entry = LogEntry(method, url.path, query, _auth_kind(headers))
         with self._lock:
             self.log.append(entry)
-        if url.path == TOKEN_PATH and method == "POST":
+        b = self.behaviour
+        if b.redirect and (url.path != TOKEN_PATH or b.redirect_token):
+            status, out_headers, payload = 302, {"Location": b.redirect.rstrip("/") + target}, {}
+        elif url.path == TOKEN_PATH and method == "POST":
             status, out_headers, payload = self._token(headers, body)
         elif method != "GET":
             status, out_headers, payload = 405, {}, self._status("failure", "invalid_data", "only GET is served")
@@ -474,6 +489,25 @@ def _transform(value: Any, pad_ids: bool, string_booleans: bool, key: str = "") 
     return value
 
 
+HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Your session has expired"
+             b"</h1><form action=/login method=post><input name=user></form></body></html>")
+
+
+def _misbehave(b: Behaviour, target: str, status: int, data: bytes) -> tuple[int, str, bytes]:
+    """(status, content type, body) of a data response after the behaviours that garble it."""
+    if target.startswith(TOKEN_PATH) or status in (301, 302):
+        return status, "application/json", data
+    if b.html:
+        return b.html, "text/html; charset=utf-8", HTML_PAGE
+    if status == 200:
+        if b.truncate_body:
+            data = data[:len(data) // 2]
+        if b.pad_bytes:
+            data += b" " * b.pad_bytes
+        return status, b.content_type, data
+    return status, "application/json", data
+
+
 class Encoded(bytes):
     """A response body already encoded as JSON (pages of cached objects)."""
 
@@ -505,13 +539,23 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 status, out_headers, payload = 500, {}, {"error": f"{type(exc).__name__}: {exc}"}
             data = payload if isinstance(payload, Encoded) else json.dumps(
                 payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            status, kind, data = _misbehave(sim.behaviour, self.path, status, data)
+            if sim.behaviour.gzip and "gzip" in headers.get("accept-encoding", ""):
+                data = gzip.compress(data, 6)
+                out_headers = {**out_headers, "Content-Encoding": "gzip"}
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for name, value in out_headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not sim.behaviour.trickle:
+                self.wfile.write(data)
+                return
+            for start in range(0, len(data), 64):  # slowloris: never idle long enough for a read timeout
+                self.wfile.write(data[start:start + 64])
+                self.wfile.flush()
+                time.sleep(sim.behaviour.trickle)
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 

@@ -7,11 +7,12 @@ hand it the zip and this module goes away.
 from __future__ import annotations
 
 import os
-import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from rostersync.errors import SourceError
+from rostersync.zipsafety import check_member, check_total
 
 COPY_CHUNK = 1024 * 1024
 IGNORED_PREFIXES = ("__MACOSX/",)  # resource forks macOS's Finder adds to zips
@@ -28,8 +29,9 @@ def _safe_parts(name: str, archive: str) -> tuple[str, ...]:
 def extract_zip(archive: Path, dest: Path, max_bytes: int) -> Path:
     """Extract ``archive`` into ``dest`` and return the folder holding the files.
 
-    Refuses absolute paths, ``..`` parts, drive letters and symlinks, and stops once more than
-    ``max_bytes`` would be written (declared sizes can lie, so the written bytes are counted).
+    Refuses absolute paths, ``..`` parts, drive letters, symlinks and members that inflate like a zip
+    bomb (:func:`rostersync.zipsafety.check_member`), and stops once more than ``max_bytes`` would be
+    written (declared sizes can lie, so the written bytes are counted).
     A zip that wraps everything in one folder returns that folder.
     """
     name = archive.name
@@ -38,14 +40,10 @@ def extract_zip(archive: Path, dest: Path, max_bytes: int) -> Path:
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = [i for i in zf.infolist() if not i.filename.startswith(IGNORED_PREFIXES)]
-            declared = sum(i.file_size for i in infos)
-            if declared > max_bytes:
-                raise SourceError(f"the zip unpacks to {declared:,} bytes, over the limit of {max_bytes:,} "
-                                  "(max_unzipped_mb)", name)
+            check_total(infos, name, max_bytes, "max_unzipped_mb")
             for info in infos:
                 parts = _safe_parts(info.filename, name)
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    raise SourceError(f"refusing zip entry {info.filename!r}: it is a symbolic link", name)
+                check_member(info, name)
                 target = dest.joinpath(*parts)
                 if info.is_dir():
                     target.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -59,7 +57,7 @@ def extract_zip(archive: Path, dest: Path, max_bytes: int) -> Path:
                             raise SourceError(f"the zip unpacks to more than {max_bytes:,} bytes (max_unzipped_mb)",
                                               name)
                         out.write(block)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:  # damaged
         raise SourceError(f"not a valid zip file ({exc})", name) from None
     except FileExistsError as exc:
         raise SourceError(f"the zip holds {Path(exc.filename or '').name!r} twice", name) from None
