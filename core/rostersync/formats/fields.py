@@ -43,17 +43,14 @@ def date(value: str) -> str:
 
 def us_date(value: str) -> str:
     """A Clever date: MM/DD/YYYY (also M/D/YYYY) or ISO YYYY-MM-DD; stored as YYYY-MM-DD."""
-    text = value.strip()
-    match = _US_DATE.fullmatch(text)
+    match = _US_DATE.fullmatch(value.strip())
     try:
         if match:
             month, day, year = (int(g) for g in match.groups())
             return dt.date(year, month, day).isoformat()
-        if _ISO_DATE.fullmatch(text):
-            return dt.date.fromisoformat(text).isoformat()
+        return date(value)
     except ValueError:
-        pass
-    raise ValueError(f"{value!r} is not a date (expected MM/DD/YYYY or YYYY-MM-DD)")
+        raise ValueError(f"{value!r} is not a date (expected MM/DD/YYYY or YYYY-MM-DD)") from None
 
 
 def decimal(value: str) -> str:
