@@ -19,10 +19,14 @@ class Ctx:
     """Lazily loaded config and store for the command being run."""
 
     def __init__(self, config_path: str | None) -> None:
-        from rostersync import config
-
-        self.config_path = config.locate(config_path)
+        self._config_path = config_path
         self._config: Any = None
+
+    @property
+    def config_path(self) -> Path:
+        from rostersync import config  # not at start-up: `connectors list` needs no config (nor tomlkit)
+
+        return config.locate(self._config_path)
 
     @property
     def config(self) -> Any:

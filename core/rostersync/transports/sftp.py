@@ -16,18 +16,19 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rostersync import hookimpl
-from rostersync.batches import RawBatch
 from rostersync.connector import CheckStep, Connector, FetchContext
-from rostersync.csvbundle import bundle_plan, read_bundle
 from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
 from rostersync.transports.sftp_archive import archive_drop
 from rostersync.transports.sftp_download import download_drop
 from rostersync.transports.sftp_drops import REMOTE_FOLDER, Choice, Drop, choose_drop, iso, list_drops
 from rostersync.transports.sftp_session import SESSION_STEPS, Session, SftpError, location, open_session
 from rostersync.transports.zipdrop import extract_zip
+
+if TYPE_CHECKING:
+    from rostersync.batches import RawBatch
 
 KIND = "sftp"
 
@@ -42,6 +43,8 @@ def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[Ra
 def _fetch(context: FetchContext) -> Iterator[RawBatch]:
     settings = context.settings
     folder = pull_drop(context)
+    from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
+
     yield from read_bundle(folder, settings.format, demographics=settings.demographics)
 
 
@@ -168,6 +171,7 @@ def _check(context: FetchContext, steps: list[CheckStep]) -> None:
         files = _download(session, choice.drop, context)
     steps.append(CheckStep("download", True, f"{len(files)} file(s), {choice.drop.size:,} bytes into a private "
                                              "temporary folder"))
+    from rostersync.csvbundle import bundle_plan
     plan = bundle_plan(_bundle_folder(choice.drop, files, context))
     listed = ", ".join(f"{name} ({mode})" for name, _entity, mode in plan)
     steps.append(CheckStep("required files", True, listed or "manifest declares no files"))
