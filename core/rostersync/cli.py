@@ -37,9 +37,10 @@ class Ctx:
         return self._config
 
     def store(self) -> Any:
-        from rostersync.store.sqlite import open_store
+        """The database as a context manager (closed on leaving, whatever happens)."""
+        from rostersync.store.sqlite import store_at
 
-        return open_store(self.config.database_path)
+        return store_at(self.config.database_path)
 
 
 class Group(click.Group):
@@ -141,7 +142,8 @@ def init(ctx: Ctx, database: str | None) -> None:
 
     config = Config.create(ctx.config_path, database)
     ctx._config = config
-    ctx.store().close()
+    with ctx.store():  # creates the database
+        pass
     console.print(f"Created {config.path}\nDatabase: {config.database_path}\n"
                   "Next: rostersync schools add ID --name NAME [--org-id SIS_ORG_ID ...]")
 
@@ -317,16 +319,13 @@ def run_syncs(ctx: Ctx, schools: list[Any], options: Any, *, as_json: bool) -> l
     from rostersync.output import console, emit_json
     from rostersync.progress import entity_progress
 
-    store = ctx.store()
     results = []
-    try:
+    with ctx.store() as store:
         for school in schools:
             for name in school.connectors:
                 single = attrs.evolve(school, connectors={name: school.connectors[name]})
                 with entity_progress(f"{school.id}/{name}", not as_json and console.is_terminal) as progress:
                     results += sync_school(store, single, options, progress_for=lambda _s, _n, p=progress: p)
-    finally:
-        store.close()
     if as_json:
         emit_json([result_json(r) for r in results])
     else:
@@ -402,11 +401,8 @@ def holds(ctx: Ctx, as_json: bool) -> None:
     """Runs held by a safeguard, waiting for approve or discard."""
     from rostersync.output import emit
 
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         rows = store.holds()
-    finally:
-        store.close()
     emit(rows, ["id", "school", "source", "started_at", "error"], as_json=as_json, empty="no held runs")
 
 
@@ -419,12 +415,9 @@ def approve(ctx: Ctx, run_id: int, as_json: bool) -> None:
     from rostersync.engine import RunResult
     from rostersync.output import emit_json
 
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         run = store.run(run_id) or {}
         outcome = store.approve(run_id)
-    finally:
-        store.close()
     result = RunResult(run_id, run.get("school", ""), run.get("source", ""), outcome.status, outcome.counts,
                        warnings=outcome.warnings)
     if as_json:
@@ -440,11 +433,8 @@ def discard(ctx: Ctx, run_id: int) -> None:
     """Drop a held run; the roster stays as it is and the next sync starts afresh."""
     from rostersync.output import console
 
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         store.discard(run_id)
-    finally:
-        store.close()
     console.print(f"Discarded run {run_id}; the roster was not changed.")
 
 
@@ -461,14 +451,11 @@ def check(ctx: Ctx, school_id: str, as_json: bool) -> None:
     school = ctx.config.school(school_id)
     if not school.connectors:
         raise ConfigError(f"school {school_id!r} has no connector enabled")
-    store = ctx.store()
     rows = []
-    try:
+    with ctx.store() as store:
         for enabled in school.connectors.values():
             for step in check_source(store, school, enabled):
                 rows.append({"source": enabled.name, "step": step.name, "ok": step.ok, "detail": step.detail})
-    finally:
-        store.close()
     emit(rows, ["source", "step", "ok", "detail"], as_json=as_json)
     sys.exit(0 if all(r["ok"] for r in rows) else 1)
 
@@ -480,20 +467,17 @@ def status(ctx: Ctx, as_json: bool) -> None:
     """Per school and source: the last run, its result and what the roster holds now."""
     from rostersync.output import emit
 
-    with_store = ctx.store()
-    try:
-        latest = {(r["school"], r["source"]): r for r in with_store.latest_runs()}
+    with ctx.store() as store:
+        latest = {(r["school"], r["source"]): r for r in store.latest_runs()}
         rows = []
         for school in ctx.config.schools().values():
-            live = with_store.live_counts(school.id)
+            live = store.live_counts(school.id)
             for source in school.connectors or {"-": None}:
                 run = latest.get((school.id, source), {})
                 rows.append({"school": school.id, "source": source, "last_run": run.get("id"),
                              "finished": run.get("finished_at"), "status": run.get("status", "never run"),
                              "users": live["users"], "classes": live["classes"],
                              "enrollments": live["enrollments"], "error": run.get("error")})
-    finally:
-        with_store.close()
     emit(rows, ["school", "source", "last_run", "finished", "status", "users", "classes", "enrollments", "error"],
          as_json=as_json, empty="no schools yet")
 
@@ -508,11 +492,8 @@ def history(ctx: Ctx, school_id: str | None, limit: int, as_json: bool) -> None:
     from rostersync.engine import summarise
     from rostersync.output import emit
 
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         runs = store.runs(school_id, limit)
-    finally:
-        store.close()
     if not as_json:
         # "error" holds a failed run's error, and the reason a run was skipped or held: "detail" for people
         runs = [{**r, **summarise(r["counts"]), "detail": r["error"]} for r in runs]
@@ -531,16 +512,13 @@ def changes(ctx: Ctx, run_id: int, entity: str | None, show_warnings: bool, as_j
     from rostersync.errors import ConfigError
     from rostersync.output import emit
 
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         if store.run(run_id) is None:
             raise ConfigError(f"no run {run_id} (see rostersync history)")
         if show_warnings:
             emit(store.issues(run_id), ["level", "message"], as_json=as_json, empty="no warnings")
             return
         rows = store.changes(run_id, entity)
-    finally:
-        store.close()
     if as_json or not rows:
         emit(rows, ["entity", "sourced_id", "action", "fields"], as_json=as_json, empty="no changes")
     else:
@@ -562,11 +540,8 @@ def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> 
     from rostersync.output import emit
 
     ctx.config.school(school_id)
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         written = export_school(store, school_id, folder, raw=raw)
-    finally:
-        store.close()
     emit([{"file": name, "rows": n} for name, n in written.items()], ["file", "rows"], as_json=as_json,
          title=f"Exported {school_id} to {folder}", empty="the school's roster is empty")
 
