@@ -56,7 +56,6 @@ class TableSpec:
     columns: tuple[str, ...]
     types: dict[str, type]
     to_row: Callable[[Record], tuple]
-    from_row: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _spec(entity: str, record_type: type[Record]) -> TableSpec:
@@ -64,25 +63,20 @@ def _spec(entity: str, record_type: type[Record]) -> TableSpec:
     columns: list[str] = []
     types: dict[str, type] = {}
     converters: list[Callable[[Any], Any] | None] = []
-    decoders: dict[str, Callable[[Any], Any]] = {}
     for field in attrs.fields(record_type):
         tp = field.type
         columns.append(field.name)
         if field.name == "extra":
             types[field.name], conv = str, _json_object
-            decoders[field.name] = lambda v: json.loads(v) if v else {}
         elif _is_tuple(tp):
             types[field.name], conv = str, _json_list
-            decoders[field.name] = lambda v: json.loads(v) if v else []
         elif tp in (bool, bool | None):
             types[field.name], conv = int, _bool
-            decoders[field.name] = lambda v: None if v is None else bool(v)
         else:
             types[field.name], conv = str, None
         converters.append(conv)
     getter = operator.attrgetter(*columns)
-    pairs = list(zip(range(len(columns)), converters, strict=True))
-    convert_at = [(i, c) for i, c in pairs if c is not None]
+    convert_at = [(i, c) for i, c in enumerate(converters) if c is not None]
 
     def to_row(record: Record) -> tuple:
         row = list(getter(record))
@@ -90,10 +84,7 @@ def _spec(entity: str, record_type: type[Record]) -> TableSpec:
             row[i] = conv(row[i])
         return tuple(row)
 
-    def from_row(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: decoders[k](v) if k in decoders else v for k, v in row.items()}
-
-    return TableSpec(entity, record_type, tuple(columns), types, to_row, from_row)
+    return TableSpec(entity, record_type, tuple(columns), types, to_row)
 
 
 TABLES: dict[str, TableSpec] = {entity: _spec(entity, cls) for entity, cls in ENTITIES.items()}
