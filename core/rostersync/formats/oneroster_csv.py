@@ -17,6 +17,7 @@ import attrs
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
 from rostersync.formats import fields as f
+from rostersync.formats.columnar import map_columns
 from rostersync.formats.columns import Column, FileSpec, RowProblem, map_rows
 from rostersync.grades import normalise_grades
 from rostersync.model import (
@@ -214,11 +215,15 @@ def line_item_finish(values: dict[str, Any]) -> list[str]:
 
 
 def map_file(batch: RawBatch, spec: FileSpec) -> MappedBatch:
-    """Map one batch with ``spec``, normalising grades where the record type has them."""
-    finish = grades_finish if "grades_raw" in attrs.fields_dict(spec.record_type) else None
+    """Map one batch with ``spec``, normalising grades where the record type has them: column-wise
+    (:mod:`~rostersync.formats.columnar`) where it can, else with the reference row mapper."""
+    grades = "grades_raw" in attrs.fields_dict(spec.record_type)
     if spec.record_type is LineItem:
-        finish = line_item_finish
-    return map_rows(batch, spec, finish)
+        return map_rows(batch, spec, line_item_finish)
+    fast = map_columns(batch, spec, grades=grades)
+    if fast is not None:
+        return fast
+    return map_rows(batch, spec, grades_finish if grades else None)
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -47,15 +47,30 @@ def _bool(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
+def _user_id(text: str) -> UserId:
+    """``{type:identifier}`` (as ``str(UserId)`` writes it) back to a UserId; types hold no ``:``."""
+    kind, _, identifier = text[1:-1].partition(":")
+    return UserId(kind, identifier)
+
+
+#: A column's attrs field has no default: a row must supply it.
+REQUIRED = object()
+
+
 @attrs.frozen
 class TableSpec:
-    """How one entity is stored: its data columns (in order), their SQLite types and a row builder."""
+    """How one entity is stored: its data columns (in order), their SQLite types, the encoder of each
+    column (None: stored as it is), each column's stored default (:data:`REQUIRED` when it has none),
+    and the two directions between a record and its stored row."""
 
     entity: str
     record_type: type[Record]
     columns: tuple[str, ...]
     types: dict[str, type]
+    encoders: dict[str, Callable[[Any], Any] | None]
+    defaults: dict[str, Any]
     to_row: Callable[[Record], tuple]
+    from_row: Callable[[Sequence[Any]], Record]
 
 
 def _spec(entity: str, record_type: type[Record]) -> TableSpec:
@@ -63,18 +78,26 @@ def _spec(entity: str, record_type: type[Record]) -> TableSpec:
     columns: list[str] = []
     types: dict[str, type] = {}
     converters: list[Callable[[Any], Any] | None] = []
+    decoders: list[Callable[[Any], Any] | None] = []
+    defaults: dict[str, Any] = {}
     for field in attrs.fields(record_type):
         tp = field.type
         columns.append(field.name)
         if field.name == "extra":
-            types[field.name], conv = str, _json_object
+            types[field.name], conv, dec = str, _json_object, _decode_object
         elif _is_tuple(tp):
             types[field.name], conv = str, _json_list
+            dec = _decode_user_ids if "UserId" in str(tp) else _decode_list
         elif tp in (bool, bool | None):
-            types[field.name], conv = int, _bool
+            types[field.name], conv, dec = int, _bool, _decode_bool
         else:
-            types[field.name], conv = str, None
+            types[field.name], conv, dec = str, None, None
         converters.append(conv)
+        decoders.append(dec)
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()  # type: ignore[union-attr]
+        defaults[field.name] = REQUIRED if default is attrs.NOTHING else conv(default) if conv else default
     getter = operator.attrgetter(*columns)
     convert_at = [(i, c) for i, c in enumerate(converters) if c is not None]
 
@@ -84,7 +107,57 @@ def _spec(entity: str, record_type: type[Record]) -> TableSpec:
             row[i] = conv(row[i])
         return tuple(row)
 
-    return TableSpec(entity, record_type, tuple(columns), types, to_row)
+    names = tuple(columns)
+    decode_at = [(i, d) for i, d in enumerate(decoders) if d is not None]
+
+    def from_row(row: Sequence[Any]) -> Record:
+        values = list(row)
+        for i, dec in decode_at:
+            values[i] = dec(values[i])
+        return record_type(**dict(zip(names, values, strict=True)))
+
+    return TableSpec(entity, record_type, names, types, dict(zip(names, converters, strict=True)), defaults,
+                     to_row, from_row)
+
+
+def _decode_object(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
+
+
+def _decode_list(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
+
+
+def _decode_user_ids(text: str | None) -> tuple[UserId, ...]:
+    return tuple(map(_user_id, json.loads(text))) if text else ()
+
+
+def _decode_bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
 
 
 TABLES: dict[str, TableSpec] = {entity: _spec(entity, cls) for entity, cls in ENTITIES.items()}
+
+
+class StoredRows(Sequence[Record]):
+    """Records already in their stored form, held column by column: what the CSV fast path
+    (:mod:`rostersync.formats.columnar`) hands the destination. The staging area writes the columns
+    as they are; anything else that asks for a record gets one decoded on demand, so plugins and the
+    scope filter see ordinary records."""
+
+    def __init__(self, table: TableSpec, columns: Sequence[Sequence[Any]]) -> None:
+        self.table = table
+        self.columns = columns  # one sequence per table column, in ``table.columns`` order
+        self._size = len(columns[0]) if columns else 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._size))]
+        return self.table.from_row([column[index] for column in self.columns])
+
+    def rows(self) -> Any:
+        """The stored rows as tuples, lazily (``zip`` over the columns)."""
+        return zip(*self.columns, strict=True)
