@@ -101,6 +101,12 @@ def test_clever_grade_names_and_aliases(raw, code):
     assert normalise_grade(raw) == code
 
 
+@pytest.mark.parametrize("raw", ["\u00b2", "\u0661", "\u0969", "14", "1.5"])
+def test_digits_that_are_not_grade_numbers_are_not_grades(raw):
+    """Regression: '²' passed str.isdigit() and then crashed int() (found by the fast-path property test)."""
+    assert normalise_grade(raw) is None
+
+
 def test_date_parsers():
     assert f.date("2026-09-01") == "2026-09-01"
     for bad in ("20260901", "2026-W01-1", "09/01/2026", "2026-02-30"):

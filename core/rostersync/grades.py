@@ -21,7 +21,7 @@ def normalise_grade(raw: str) -> str | None:
     key = text.lower().replace(" ", "")
     if key in _ALIASES:
         return _ALIASES[key]
-    if key.isdigit() and 1 <= int(key) <= 13:
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= 13:  # isdigit() alone takes '²', which int() refuses
         return f"{int(key):02d}"
     if text in CEDS_GRADES:
         return text

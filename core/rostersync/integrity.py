@@ -217,9 +217,11 @@ def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRos
     t = q(ref.target)
     kind = " AND t.type = 'school'" if school_only else ""
     live_kind = " AND l.type = 'school'" if school_only else ""
-    parts = [f"EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value})"]
+    # most references resolve to a staged row: that test comes first, so OR stops there
+    parts = []
     if ref.target in modes:
         parts.append(f"EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value} AND t._deleted = 0{kind})")
+    parts.append(f"EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value})")
     if modes.get(ref.target) != "bulk":
         if roster is None:
             return None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from rostersync.batches import MappedBatch, RawBatch
@@ -34,15 +35,6 @@ from rostersync.model import ENTITIES
 from rostersync.store.schema import REQUIRED, TABLES, StoredRows, TableSpec
 
 EMPTY_REQUIRED = "required value is empty"
-
-
-class _Bad:
-    """A distinct value that fails its column: the row carrying it is refused with ``message``."""
-
-    __slots__ = ("message",)
-
-    def __init__(self, message: str) -> None:
-        self.message = message
 
 
 def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> MappedBatch | None:
@@ -70,16 +62,20 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
         column = raw_columns[index]
         if grades and attr == "grades":
             empty = (table.defaults["grades"], table.defaults["grades_raw"], ())
-            values, problems = _by_distinct(column, parse, required, empty, _grades_of(table))
-            out["grades"], out["grades_raw"], unknown_grades = _unzip3(values)
+            found, problems = _distinct(column, parse, required, empty, _grades_of(table))
+            out["grades"], out["grades_raw"], unknown_grades = _split(found, column, 3)
         elif parse is f.text:
             out[attr], problems = _text(column, required, table.defaults[attr])
         elif parse is f.ident:
             out[attr], problems = _ident(column, required, table.defaults[attr])
+        elif parse is f.id_list:
+            found, problems = _distinct(column, _id_list_json, required, table.defaults[attr], _same)
+            out[attr] = list(map(found.__getitem__, column))
         else:
             encode = table.encoders[attr]
-            out[attr], problems = _by_distinct(column, parse, required, table.defaults[attr],
-                                               encode if encode is not None else _same)
+            found, problems = _distinct(column, parse, required, table.defaults[attr],
+                                        encode if encode is not None else _same)
+            out[attr] = list(map(found.__getitem__, column))
         for row, message in problems:
             if row not in bad:
                 bad[row] = DataError(message, batch.location, lines[row], name)
@@ -114,6 +110,15 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _id_list_json(value: str) -> str | None:
+    """``fields.id_list`` and the stored JSON array in one step: list cells (orgs, agents, terms) are
+    often unique per row, so each saved call counts."""
+    items = [item.strip() for item in value.split(",")]
+    if "" in items:
+        items = [item for item in items if item]
+    return "[" + ",".join(map(encode_basestring, items)) + "]" if items else None
+
+
 def _text(column: Sequence[str], required: bool, default: Any) -> tuple[Sequence[Any], list[tuple[int, str]]]:
     """Free text, stored as sent; an empty value is the attribute's default (or refused, if required)."""
     problems: list[tuple[int, str]] = []
@@ -143,27 +148,26 @@ def _ident(column: Sequence[str], required: bool, default: Any) -> tuple[Sequenc
     return stripped, problems
 
 
-def _by_distinct(column: Sequence[str], parse: f.Parser, required: bool, empty: Any,
-                 encode: Callable[[Any], Any]) -> tuple[list[Any], list[tuple[int, str]]]:
-    """Parse and encode each distinct value once, then map the column through that table. ``empty`` is
-    what an empty optional value stores (the attribute's default)."""
+def _distinct(column: Sequence[str], parse: f.Parser, required: bool, empty: Any,
+              encode: Callable[[Any], Any]) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """Parse and encode each distinct value of a column once: (raw value -> stored value, problems).
+    ``empty`` is what an empty optional value stores (the attribute's default). The caller maps the
+    column through the table in C (``map(table.__getitem__, column)``)."""
     table: dict[str, Any] = {}
-    failed = False
+    bad: dict[str, str] = {}
     for value in set(column):
         if value == "" or (required and value.isspace()):
-            table[value] = _Bad(EMPTY_REQUIRED) if required else empty
-            failed = failed or required
+            if required:
+                bad[value] = EMPTY_REQUIRED
+            table[value] = empty
             continue
         try:
             table[value] = encode(parse(value))
         except ValueError as exc:
-            table[value] = _Bad(str(exc))
-            failed = True
-    values = list(map(table.__getitem__, column))
-    problems: list[tuple[int, str]] = []
-    if failed:
-        problems = [(row, v.message) for row, v in enumerate(values) if isinstance(v, _Bad)]
-    return values, problems
+            bad[value] = str(exc)
+            table[value] = empty
+    problems = [(row, bad[v]) for row, v in enumerate(column) if v in bad] if bad else []
+    return table, problems
 
 
 def _grades_of(table: TableSpec) -> Callable[[Any], tuple[Any, Any, tuple[str, ...]]]:
@@ -180,11 +184,9 @@ def _grades_of(table: TableSpec) -> Callable[[Any], tuple[Any, Any, tuple[str, .
     return grades
 
 
-def _unzip3(values: list[Any]) -> tuple[list[Any], list[Any], list[tuple[str, ...]]]:
-    """Split the grades encoder's triples into columns (a refused row keeps its marker in the first)."""
-    triples = [(v, None, ()) if isinstance(v, _Bad) else v for v in values]
-    first, second, third = (list(c) for c in zip(*triples, strict=True))
-    return first, second, third
+def _split(found: dict[str, tuple[Any, ...]], column: Sequence[str], parts: int) -> tuple[list[Any], ...]:
+    """Columns from an encoder that gives each distinct value several stored values (grades and grades_raw)."""
+    return tuple(list(map({raw: stored[k] for raw, stored in found.items()}.__getitem__, column)) for k in range(parts))
 
 
 def _extra(columns: list[Sequence[str]], names: list[str]) -> list[str | None]:

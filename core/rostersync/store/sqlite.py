@@ -227,8 +227,8 @@ class Store:
                 else:
                     status = "held" if reasons else "ok"
                     if status == "ok":
-                        for entity, mode, _f, _o in entities:
-                            self._write_entity(TABLES[entity], mode, run_id, school, source, now, policy.add_only)
+                        for entity, _mode, _f, _o in entities:
+                            self._write_entity(TABLES[entity], run_id, school, source, now, counts[entity])
                     self.conn.execute(
                         "INSERT INTO run_issues (run_id, level, message) SELECT ?, level, message FROM stg._issues",
                         [run_id],
@@ -269,14 +269,21 @@ class Store:
         staged = ex(f"SELECT count(*) FROM stg.{t} WHERE _deleted=0").fetchone()[0]
         counts["staged"], counts["bulk"] = staged, int(mode == "bulk")
 
+        # a source's first sync of an entity: every staged row is an insert, no live row to look up
+        first = ex(f"SELECT NOT EXISTS (SELECT 1 FROM main.{t} WHERE school=:school AND source=:source)",
+                   scope).fetchone()[0]
+        new_rows = "" if first else f" AND NOT EXISTS (SELECT 1 FROM main.{t} l WHERE {live_match})"
         counts["inserted"] = ex(
             f"INSERT INTO changes (run_id, entity, school, source, sourced_id, action) "
             f"SELECT :run, :entity, :school, :source, s.sourced_id, 'insert' FROM stg.{t} s "
-            f"WHERE s._deleted=0 AND NOT EXISTS (SELECT 1 FROM main.{t} l WHERE {live_match})",
+            f"WHERE s._deleted=0{new_rows}",
             scope,
         ).rowcount
+        if first:
+            counts["unchanged"] = staged - counts["inserted"]
+            return counts
 
-        # updates and restores: the audit records before/after of each changed field
+        # updates and restores: the audit records before/after of each changed field (streamed)
         cols = spec.columns
         sel = ", ".join(f"s.{q(c)}" for c in cols) + ", " + ", ".join(f"l.{q(c)}" for c in cols)
         changed = ex(
@@ -285,16 +292,18 @@ class Store:
             scope,
         )
         n = len(cols)
-        audit = []
-        for row in changed:
-            new, old = row[2:2 + n], row[2 + n:]
-            diff = {c: [o, v] for c, v, o in zip(cols, new, old, strict=True) if v != o}
-            action = "restore" if row[1] is not None else "update"
-            counts["restored" if action == "restore" else "updated"] += 1
-            audit.append((run_id, spec.entity, school, source, row[0], action, json.dumps(diff, ensure_ascii=False)))
+
+        def audit() -> Iterator[tuple]:
+            for row in changed:
+                new, old = row[2:2 + n], row[2 + n:]
+                diff = {c: [o, v] for c, v, o in zip(cols, new, old, strict=True) if v != o}
+                action = "restore" if row[1] is not None else "update"
+                counts["restored" if action == "restore" else "updated"] += 1
+                yield run_id, spec.entity, school, source, row[0], action, json.dumps(diff, ensure_ascii=False)
+
         self.conn.executemany(
             "INSERT INTO changes (run_id, entity, school, source, sourced_id, action, fields) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", audit,
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", audit(),
         )
 
         gone = _gone(t, mode)
@@ -312,29 +321,38 @@ class Store:
         counts["unchanged"] = staged - counts["inserted"] - counts["updated"] - counts["restored"]
         return counts
 
-    def _write_entity(self, spec: TableSpec, mode: str, run_id: int, school: str, source: str, now: str,
-                      add_only: bool) -> None:
-        """Apply an entity's staging to its live table: one upsert, then the soft deletes."""
+    def _write_entity(self, spec: TableSpec, run_id: int, school: str, source: str, now: str,
+                      counts: dict[str, int]) -> None:
+        """Apply an entity's staging to its live table as the diff recorded it in ``changes``: soft-delete
+        the rows it deletes, then upsert the rows it inserts, updates or restores. Driving both from
+        the run's ``changes`` rows means a nightly sync touches only what changed, not every staged row."""
         t = q(spec.entity)
-        scope = {"run": run_id, "school": school, "source": source, "now": now}
+        scope = {"run": run_id, "school": school, "source": source, "now": now, "entity": spec.entity}
+        ours = "SELECT c.sourced_id FROM changes c WHERE c.run_id=:run AND c.entity=:entity AND c.action"
+        if counts["deleted"]:
+            self.conn.execute(
+                f"UPDATE main.{t} SET deleted_at=:now, deleted_run=:run WHERE school=:school AND source=:source "
+                f"AND sourced_id IN ({ours} = 'delete')",
+                scope,
+            )
+        written = counts["inserted"] + counts["updated"] + counts["restored"]
+        if not written:
+            return
+        # everything new (a first sync): read staging straight through rather than row by row via changes
+        changed = f" AND s.sourced_id IN ({ours} IN ('insert', 'update', 'restore'))"
+        only = "" if written == counts["staged"] else changed
         cols = spec.columns
         collist = ", ".join(q(c) for c in cols)
         sets = ", ".join(f"{q(c)}=excluded.{q(c)}" for c in cols)
         self.conn.execute(
             f"INSERT INTO main.{t} (school, source, {collist}, created_run, updated_run) "
             f"SELECT :school, :source, {', '.join('s.' + q(c) for c in cols)}, :run, :run "
-            f"FROM stg.{t} s WHERE s._deleted=0 "
+            f"FROM stg.{t} s WHERE s._deleted=0{only} "
             f"ON CONFLICT (school, source, sourced_id) DO UPDATE SET {sets}, "
             f"updated_run=:run, deleted_at=NULL, deleted_run=NULL "
             f"WHERE {_differs(t, 'excluded', cols)} OR {t}.deleted_at IS NOT NULL",
             scope,
         )
-        if not add_only:
-            self.conn.execute(
-                f"UPDATE main.{t} AS l SET deleted_at=:now, deleted_run=:run "
-                f"WHERE l.school=:school AND l.source=:source AND l.deleted_at IS NULL AND {_gone(t, mode)}",
-                scope,
-            )
 
     # -- holds ----------------------------------------------------------------------------------
     def holds(self) -> list[dict[str, Any]]:
@@ -507,36 +525,41 @@ class StagingArea:
         """Stage a batch in one transaction. A sourcedId seen twice in one run is an error naming both."""
         entity, mode = batch.entity, batch.mode
         self.declare(entity, mode, batch.location)
-        spec = TABLES[entity]
         lines = batch.lines or [None] * len(batch.records)
         file_id = self._file_id(batch.location)
-        placeholders = ", ".join("?" for _ in range(len(spec.columns) + 2))
-        collist = ", ".join(q(c) for c in spec.columns)
+        columns, rows = self._rows(batch, lines)
+        collist = ", ".join(q(c) for c in columns)
+        placeholders = ", ".join("?" for _ in range(len(columns) + 2))
         sql = f"INSERT INTO {q(entity)} ({collist}, _deleted, _line, _file) VALUES ({placeholders}, {int(file_id)})"
         self.conn.execute("BEGIN")
         try:
-            self.conn.executemany(sql, self._rows(batch, lines))
+            self.conn.executemany(sql, rows)
         except sqlite3.IntegrityError:  # only once the entity is indexed (see finish)
             self.conn.execute("ROLLBACK")
             if self.on_duplicate != "skip":
                 self._raise_duplicate(batch, lines)
                 raise
             self.conn.execute("BEGIN")
-            self.conn.executemany(sql, self._skip_duplicates(batch, list(self._rows(batch, lines)), lines))
+            self.conn.executemany(sql, self._skip_duplicates(batch, list(self._rows(batch, lines)[1]), lines))
         self.conn.execute("UPDATE _entities SET fetched = fetched + ? WHERE entity=?", [len(batch.records), entity])
         self.warn(batch.warnings)
         self.conn.execute("COMMIT")
         return len(batch.records)
 
     @staticmethod
-    def _rows(batch: MappedBatch, lines: Sequence[int | None]) -> Iterator[tuple]:
-        """``(*stored columns, _deleted, _line)`` per record. Rows the CSV fast path stored column-wise
-        are zipped as they are (a bulk batch deletes nothing); records are converted one by one."""
-        if isinstance(batch.records, StoredRows) and batch.mode == "bulk":
-            return zip(*batch.records.columns, itertools.repeat(0), lines)
-        to_row, delta = TABLES[batch.entity].to_row, batch.mode == "delta"
-        return ((*to_row(record), int(delta and record.status == "tobedeleted"), line)
-                for record, line in zip(batch.records, lines, strict=True))
+    def _rows(batch: MappedBatch, lines: Sequence[int | None]) -> tuple[Sequence[str], Iterator[tuple]]:
+        """The columns to write and ``(*their values, _deleted, _line)`` per record. Rows the CSV fast
+        path stored column-wise are zipped as they are (a bulk batch deletes nothing), leaving out the
+        columns that are NULL throughout (the table's default); records are converted one by one."""
+        spec = TABLES[batch.entity]
+        records = batch.records
+        if isinstance(records, StoredRows) and batch.mode == "bulk":
+            kept = [i for i, c in enumerate(spec.columns) if c not in records.null_columns]
+            values = [records.columns[i] for i in kept]
+            return [spec.columns[i] for i in kept], zip(*values, itertools.repeat(0), lines)
+        to_row, delta = spec.to_row, batch.mode == "delta"
+        return spec.columns, ((*to_row(record), int(delta and record.status == "tobedeleted"), line)
+                              for record, line in zip(records, lines, strict=True))
 
     def finish(self) -> None:
         """Index what has been staged. Building the unique sourcedId index once, after the rows are in,
