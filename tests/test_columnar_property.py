@@ -92,3 +92,29 @@ def test_batches_the_fast_path_leaves_to_the_reference() -> None:
     assert map_columns(RawBatch("x", "orgs", "orgs.csv", [row], "bulk", header), spec) is None
     mapped = oneroster_csv.map_file(RawBatch("x", "orgs", "orgs.csv", [row], "bulk", header), spec)
     assert mapped.records == [] and "tobedeleted in a bulk file" in mapped.warnings[0]
+
+
+@pytest.mark.parametrize("org_ids", [("sch-lincoln",), ("sch-roosevelt",), ("sch-lincoln", "sch-roosevelt"), ("x",)])
+def test_scoping_stored_rows_keeps_what_scoping_records_keeps(tmp_path, org_ids) -> None:
+    """The scope filter reads the fast path's columns directly; it must keep and drop exactly the rows it
+    keeps and drops when handed the same batch as records."""
+    from rostersync.csvbundle import read_bundle
+    from rostersync.demo import sample_bundle
+    from rostersync.scope import Scope
+    from rostersync.store.sqlite import StagingArea
+
+    stored_scope, record_scope = Scope(org_ids), Scope(org_ids)
+    stored_area, record_area = StagingArea(tmp_path / "a.db", 1), StagingArea(tmp_path / "b.db", 2)
+    for raw in read_bundle(sample_bundle(), "oneroster-1.1"):
+        mapped = oneroster_csv.rostersync_map(raw)
+        assert isinstance(mapped.records, StoredRows)
+        as_records = mapped.__class__(mapped.entity, mapped.location, list(mapped.records), mapped.mode,
+                                      mapped.warnings, mapped.lines, mapped.errors)
+        a = stored_scope.filter(mapped, stored_area)
+        b = record_scope.filter(as_records, record_area)
+        assert list(a.records) == list(b.records) and list(a.lines) == list(b.lines), raw.entity
+        for area, batch in ((stored_area, a), (record_area, b)):
+            area.write(batch)
+    for table in ("_entities", "_out_of_scope"):
+        assert stored_area.conn.execute(f"SELECT * FROM {table}").fetchall() == \
+            record_area.conn.execute(f"SELECT * FROM {table}").fetchall()

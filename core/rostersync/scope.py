@@ -1,7 +1,7 @@
 """Which of a source's records belong to a school: the SIS org ids configured for it.
 
 A district SIS exports every school; a school in rostersync imports its own share. With no org ids
-configured, everything the source holds is imported. Rules (per record, so nothing is buffered):
+configured, everything the source holds is imported. Rules (per batch, so nothing is buffered):
 orgs listed, their departments, and the org levels above schools (district, state...); courses of
 those orgs; classes and enrollments of the listed schools; users with one of the listed orgs;
 demographics of users this run imports; every academic session (they are district-wide).
@@ -20,10 +20,15 @@ reference checks tell which, rather than the row vanishing as "out of scope".
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import attrs
 
 from rostersync.batches import MappedBatch
-from rostersync.model import Class, Course, Enrollment, Org, Record, Role, User
+from rostersync.model import Record
+from rostersync.store.schema import StoredRows
 from rostersync.store.sqlite import StagingArea
 
 ABOVE_SCHOOL = frozenset({"district", "local", "state", "national"})
@@ -45,44 +50,61 @@ class Scope:
         self.schools = frozenset(org_ids)
         self.orgs = set(org_ids)  # grows with admitted district-level orgs and departments
 
-    def _keep(self, record: Record) -> bool:
-        match record:
-            case Org():
-                if (record.sourced_id in self.schools or record.type in ABOVE_SCHOOL
-                        or (record.type == "department" and record.parent_sourced_id in self.schools)):
-                    self.orgs.add(record.sourced_id)
-                    return True
-                return False
-            case Course():
-                return record.org_sourced_id in self.orgs
-            case Class() | Enrollment():
-                return record.school_sourced_id in self.schools
-            case User():
-                return not self.schools.isdisjoint(record.org_sourced_ids)
-            case Role():
-                return record.org_sourced_id in self.schools
-        return True
-
     def filter(self, batch: MappedBatch, staging: StagingArea) -> MappedBatch:
         """The part of ``batch`` this school imports; the rest is counted as out of scope."""
         if not self.schools:
             return batch
+        records, column = batch.records, _columns(batch.records)
         if batch.entity in OWNED_BY:
             parent, attr = OWNED_BY[batch.entity]
-            ids = [getattr(r, attr) for r in batch.records]
+            ids = list(column(attr))
             staged = staging.staged_ids(parent, ids)
             dropped = _out_of_scope(staging, parent, [i for i in ids if i not in staged])
             keep = [i not in dropped for i in ids]
         else:
-            keep = [self._keep(r) for r in batch.records]
+            keep = self._keep(batch.entity, column)
         if all(keep):
             return batch
         staging.declare(batch.entity, batch.mode, batch.location)
-        dropped = [r.sourced_id for r, k in zip(batch.records, keep, strict=True) if not k]
+        dropped = [i for i, k in zip(column("sourced_id"), keep, strict=True) if not k]
         staging.count_out_of_scope(batch.entity, len(dropped), dropped if batch.entity in REFERRED_TO else ())
-        lines = batch.lines or [0] * len(batch.records)
-        kept = [(r, ln) for r, ln, k in zip(batch.records, lines, keep, strict=True) if k]
-        return attrs.evolve(batch, records=[r for r, _ in kept], lines=[ln for _, ln in kept] if batch.lines else ())
+        lines = [ln for ln, k in zip(batch.lines, keep, strict=True) if k] if batch.lines else ()
+        kept = records.select(keep) if isinstance(records, StoredRows) else \
+            [r for r, k in zip(records, keep, strict=True) if k]
+        return attrs.evolve(batch, records=kept, lines=lines)
+
+    def _keep(self, entity: str, column: Callable[[str], Sequence[Any]]) -> list[bool]:
+        """Which rows to keep, by the rules above; ``column(attr)`` gives an attribute's values, row by row."""
+        match entity:
+            case "orgs":
+                keep = []
+                for sid, kind, parent in zip(column("sourced_id"), column("type"), column("parent_sourced_id"),
+                                             strict=True):
+                    ok = (sid in self.schools or kind in ABOVE_SCHOOL
+                          or (kind == "department" and parent in self.schools))
+                    if ok:
+                        self.orgs.add(sid)
+                    keep.append(ok)
+                return keep
+            case "courses":
+                return [org in self.orgs for org in column("org_sourced_id")]
+            case "classes" | "enrollments":
+                return [school in self.schools for school in column("school_sourced_id")]
+            case "users":
+                return [not self.schools.isdisjoint(orgs) for orgs in column("org_sourced_ids")]
+            case "roles":
+                return [org in self.schools for org in column("org_sourced_id")]
+        return [True] * len(column("sourced_id"))
+
+
+def _columns(records: Sequence[Record]) -> Callable[[str], Sequence[Any]]:
+    """Attribute values column by column: read from stored columns (lists decoded) or from records."""
+    if isinstance(records, StoredRows):
+        def stored(attr: str) -> Sequence[Any]:
+            values = records.column(attr)
+            return [json.loads(v) if v else () for v in values] if attr == "org_sourced_ids" else values
+        return stored
+    return lambda attr: [getattr(r, attr) for r in records]
 
 
 def _out_of_scope(staging: StagingArea, entity: str, ids: list[str]) -> set[str]:

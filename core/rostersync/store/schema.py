@@ -151,7 +151,7 @@ class StoredRows(Sequence[Record]):
         self._size = len(columns[0]) if columns else 0
         #: the columns that are NULL in every row (absent or empty in the file): nothing to write
         self.null_columns = frozenset(name for name, values in zip(table.columns, columns, strict=True)
-                                      if values.count(None) == self._size)
+                                      if self._size and values.count(None) == self._size)
 
     def __len__(self) -> int:
         return self._size
@@ -164,3 +164,11 @@ class StoredRows(Sequence[Record]):
     def rows(self) -> Any:
         """The stored rows as tuples, lazily (``zip`` over the columns)."""
         return zip(*self.columns, strict=True)
+
+    def column(self, name: str) -> Sequence[Any]:
+        """One column's stored values (lists as JSON text, booleans as 0/1)."""
+        return self.columns[self.table.columns.index(name)]
+
+    def select(self, keep: Sequence[bool]) -> StoredRows:
+        """The rows whose ``keep`` flag is true."""
+        return StoredRows(self.table, [[v for v, k in zip(values, keep, strict=True) if k] for values in self.columns])

@@ -62,6 +62,9 @@ class Store:
         self.db = sqlite_utils.Database(path, execute_plugins=False)
         self.conn: sqlite3.Connection = self.db.conn
         self.conn.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL is always consistent; a power cut can lose only the last commits,
+        # which a re-run restores. FULL would fsync the whole (large) WAL at every apply's commit.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self._ensure_schema()
