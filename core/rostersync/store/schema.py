@@ -153,6 +153,13 @@ class StoredRows(Sequence[Record]):
         self.null_columns = frozenset(name for name, values in zip(table.columns, columns, strict=True)
                                       if self._size and values.count(None) == self._size)
 
+    @classmethod
+    def from_records(cls, table: TableSpec, records: Sequence[Record]) -> StoredRows:
+        """Records converted to their stored form, column by column."""
+        if not records:
+            return cls(table, [[] for _ in table.columns])
+        return cls(table, [list(values) for values in zip(*map(table.to_row, records), strict=True)])
+
     def __len__(self) -> int:
         return self._size
 
