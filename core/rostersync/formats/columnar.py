@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from rostersync.batches import MappedBatch, RawBatch
@@ -68,9 +67,6 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
             out[attr], problems = _text(column, required, table.defaults[attr])
         elif parse is f.ident:
             out[attr], problems = _ident(column, required, table.defaults[attr])
-        elif parse is f.id_list:
-            found, problems = _distinct(column, _id_list_json, required, table.defaults[attr], _same)
-            out[attr] = list(map(found.__getitem__, column))
         else:
             encode = table.encoders[attr]
             found, problems = _distinct(column, parse, required, table.defaults[attr],
@@ -108,15 +104,6 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _id_list_json(value: str) -> str | None:
-    """``fields.id_list`` and the stored JSON array in one step: list cells (orgs, agents, terms) are
-    often unique per row, so each saved call counts."""
-    items = [item.strip() for item in value.split(",")]
-    if "" in items:
-        items = [item for item in items if item]
-    return "[" + ",".join(map(encode_basestring, items)) + "]" if items else None
 
 
 def _text(column: Sequence[str], required: bool, default: Any) -> tuple[Sequence[Any], list[tuple[int, str]]]:

@@ -149,9 +149,6 @@ class StoredRows(Sequence[Record]):
         self.table = table
         self.columns = columns  # one sequence per table column, in ``table.columns`` order
         self._size = len(columns[0]) if columns else 0
-        #: the columns that are NULL in every row (absent or empty in the file): nothing to write
-        self.null_columns = frozenset(name for name, values in zip(table.columns, columns, strict=True)
-                                      if self._size and values.count(None) == self._size)
 
     @classmethod
     def from_records(cls, table: TableSpec, records: Sequence[Record]) -> StoredRows:

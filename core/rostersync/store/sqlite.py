@@ -558,7 +558,8 @@ class StagingArea:
         spec = TABLES[batch.entity]
         records = batch.records
         stored = records if isinstance(records, StoredRows) else StoredRows.from_records(spec, records)
-        kept = [i for i, c in enumerate(spec.columns) if c not in stored.null_columns]
+        size = len(stored)
+        kept = [i for i, values in enumerate(stored.columns) if not size or values.count(None) != size]
         values = [stored.columns[i] for i in kept]
         if batch.mode == "delta":  # a delta's tobedeleted rows are staged as deletions
             deleted: Iterable[int] = [int(s == "tobedeleted") for s in stored.column("status")]
