@@ -80,6 +80,39 @@ def test_a_record_that_comes_back_is_restored_on_the_same_row(cli, school_with_b
     assert row == (None, 1)
 
 
+def test_one_resync_can_insert_update_restore_and_delete(cli, school_with_bundle, bundle, db_path):
+    """All four kinds of change in one run: each counted once, audited once, applied to its row."""
+    enrollments = bundle / "enrollments.csv"
+    assert cli("sync", "lincoln").exit_code == 0
+    edit_csv(enrollments, lambda rows: [r for r in rows if r["sourcedId"] != "enr-00050"])
+    assert cli("sync", "lincoln").exit_code == 0
+
+    def four_changes(rows):
+        kept = [r for r in rows if r["sourcedId"] != "enr-00051"]  # delete
+        kept.append({**rows[0], "sourcedId": "enr-new-1"})  # insert
+        return kept
+
+    edit_csv(enrollments, four_changes)
+    edit_csv(enrollments, lambda rows: [*rows, {**rows[0], "sourcedId": "enr-00050"}])  # restore
+    edit_csv(bundle / "users.csv", lambda rows: [{**r, "familyName": "Renamed"} if r["sourcedId"] == "le-stu-0001"
+                                                 else r for r in rows])  # update
+    run = _json(cli("sync", "lincoln", "--json"))[0]
+    enr, users = run["counts"]["enrollments"], run["counts"]["users"]
+    assert (enr["inserted"], enr["restored"], enr["deleted"], users["updated"]) == (1, 1, 1, 1)
+    changes = {(c["entity"], c["sourced_id"]): c for c in _json(cli("changes", str(run["run"]), "--json"))}
+    assert {k: c["action"] for k, c in changes.items()} == {
+        ("enrollments", "enr-new-1"): "insert", ("enrollments", "enr-00050"): "restore",
+        ("enrollments", "enr-00051"): "delete", ("users", "le-stu-0001"): "update"}
+    assert changes[("enrollments", "enr-new-1")]["fields"] is None
+    assert changes[("users", "le-stu-0001")]["fields"]["family_name"][1] == "Renamed"
+    with sqlite3.connect(db_path) as conn:
+        rows = dict(conn.execute("SELECT sourced_id, coalesce(deleted_run, 0) FROM enrollments WHERE sourced_id IN "
+                                 "('enr-new-1', 'enr-00050', 'enr-00051')"))
+        created = conn.execute("SELECT created_run FROM enrollments WHERE sourced_id='enr-new-1'").fetchone()
+    assert rows == {"enr-new-1": 0, "enr-00050": 0, "enr-00051": run["run"]}
+    assert created == (run["run"],)
+
+
 def test_broken_users_csv_fails_with_file_and_line_and_changes_nothing(cli, run_cli, school_with_bundle,
                                                                        bundle, db_path):
     assert cli("sync", "lincoln").exit_code == 0

@@ -275,32 +275,36 @@ class Store:
         # a source's first sync of an entity: every staged row is an insert, no live row to look up
         first = ex(f"SELECT NOT EXISTS (SELECT 1 FROM main.{t} WHERE school=:school AND source=:source)",
                    scope).fetchone()[0]
-        new_rows = "" if first else f" AND NOT EXISTS (SELECT 1 FROM main.{t} l WHERE {live_match})"
-        counts["inserted"] = ex(
-            f"INSERT INTO changes (run_id, entity, school, source, sourced_id, action) "
-            f"SELECT :run, :entity, :school, :source, s.sourced_id, 'insert' FROM stg.{t} s "
-            f"WHERE s._deleted=0{new_rows}",
-            scope,
-        ).rowcount
         if first:
+            counts["inserted"] = ex(
+                f"INSERT INTO changes (run_id, entity, school, source, sourced_id, action) "
+                f"SELECT :run, :entity, :school, :source, s.sourced_id, 'insert' FROM stg.{t} s WHERE s._deleted=0",
+                scope,
+            ).rowcount
             counts["unchanged"] = staged - counts["inserted"]
             return counts
 
-        # updates and restores: the audit records before/after of each changed field (streamed)
+        # inserts, updates and restores in one pass over staging (one live lookup per staged row); the
+        # audit records before/after of each changed field of an update or restore (streamed)
         cols = spec.columns
         sel = ", ".join(f"s.{q(c)}" for c in cols) + ", " + ", ".join(f"l.{q(c)}" for c in cols)
         changed = ex(
-            f"SELECT s.sourced_id, l.deleted_at, {sel} FROM stg.{t} s JOIN main.{t} l ON {live_match} "
-            f"WHERE s._deleted=0 AND ({_differs('l', 's', cols)} OR l.deleted_at IS NOT NULL)",
+            f"SELECT s.sourced_id, l.sourced_id IS NULL, l.deleted_at, {sel} FROM stg.{t} s "
+            f"LEFT JOIN main.{t} l ON {live_match} WHERE s._deleted=0 "
+            f"AND (l.sourced_id IS NULL OR l.deleted_at IS NOT NULL OR {_differs('l', 's', cols)})",
             scope,
         )
         n = len(cols)
 
         def audit() -> Iterator[tuple]:
             for row in changed:
-                new, old = row[2:2 + n], row[2 + n:]
+                if row[1]:
+                    counts["inserted"] += 1
+                    yield run_id, spec.entity, school, source, row[0], "insert", None
+                    continue
+                new, old = row[3:3 + n], row[3 + n:]
                 diff = {c: [o, v] for c, v, o in zip(cols, new, old, strict=True) if v != o}
-                action = "restore" if row[1] is not None else "update"
+                action = "restore" if row[2] is not None else "update"
                 counts["restored" if action == "restore" else "updated"] += 1
                 yield run_id, spec.entity, school, source, row[0], action, json.dumps(diff, ensure_ascii=False)
 
