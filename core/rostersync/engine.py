@@ -21,6 +21,7 @@ from rostersync import schedule
 from rostersync.config import EnabledConnector, School
 from rostersync.connector import Connector, FetchContext, structure_settings
 from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
+from rostersync.gcpause import fewer_collections
 from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
 from rostersync.locks import source_lock
 from rostersync.plugins import get_connector, pm
@@ -83,7 +84,8 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         if held and not options.dry_run:
             return _skip(store, school, enabled, f"run {held} is held: rostersync approve {held} "
                                                  f"or rostersync discard {held}")
-        return _run(store, school, enabled, connector, settings, options, progress)
+        with fewer_collections():
+            return _run(store, school, enabled, connector, settings, options, progress)
 
 
 def config_digest(school: School, enabled: EnabledConnector) -> str:
