@@ -74,6 +74,21 @@ def test_delta_bundle_applies_changes_tobedeleted_and_skips_a_dangling_row(cli, 
     assert {t: r for t, r in roster_snapshot(db_path).items() if t not in ("users", "enrollments")} == before
 
 
+
+def test_a_delta_enrollment_of_a_user_the_same_delta_deletes_dangles(cli, project, db_path, tmp_path):
+    """A delta's tobedeleted row is staged too (as a deletion): a reference to it must not resolve, while
+    a bulk entity's staged rows always do (the reference check skips the deletion test for bulk)."""
+    add_school(cli, "all", DATA / "oneroster-1.1" / "full")
+    assert sync(cli, "all")["status"] == "ok"
+    delta = copy_fixture("oneroster-1.1/delta", tmp_path / "delta")
+    with (delta / "enrollments.csv").open("a", encoding="utf-8", newline="") as handle:
+        handle.write("enr-9,active,2026-11-01T00:00:00.000Z,cls-math-a,sch-a,stu-2,student,,,\r\n")
+    assert cli("enable", "all", "csv-folder", "--set", f"path={delta}").exit_code == 0
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    assert query(db_path, "SELECT count(*) FROM enrollments WHERE sourced_id='enr-9'") == [(0,)]
+    assert any("'enr-9' refers to user 'stu-2'" in w and w.endswith("row skipped") for w in warnings(cli, run["run"]))
+
 def test_oneroster_12_roles_are_folded_into_users_and_stored(cli, project, db_path):
     add_school(cli, "all", DATA / "oneroster-1.2" / "bundle")
     run = sync(cli, "all")

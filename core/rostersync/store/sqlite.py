@@ -429,8 +429,8 @@ def _differs(a: str, b: str, cols: tuple[str, ...]) -> str:
 
 def _gone(t: str, mode: str) -> str:
     """SQL: the live row ``l`` is deleted by this run (bulk: missing from staging; delta: sent as tobedeleted)."""
-    if mode == "bulk":
-        return f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=0)"
+    if mode == "bulk":  # a bulk entity stages no deletions (_deleted=0 throughout): the unique index answers
+        return f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id)"
     return f"EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=1)"
 
 
