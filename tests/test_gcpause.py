@@ -24,6 +24,17 @@ def test_settings_come_back_even_when_the_run_fails():
     assert gc.get_freeze_count() == 0
 
 
+def test_an_applications_own_freeze_is_left_as_it_was():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections(threshold=5_000):
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_cyclic_garbage_made_during_a_run_is_still_collected():
     gone = []
     with fewer_collections(threshold=5_000):

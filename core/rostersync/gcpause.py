@@ -23,10 +23,14 @@ RUN_THRESHOLD = 100_000
 def fewer_collections(threshold: int = RUN_THRESHOLD) -> Iterator[None]:
     """Collect garbage less often inside the block; the previous settings come back after it."""
     before = gc.get_threshold()
-    gc.freeze()
+    # an application that froze objects itself (a pre-forking server, say) keeps its freeze untouched
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     gc.set_threshold(threshold, *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
