@@ -567,7 +567,7 @@ class StagingArea:
         values = [stored.columns[i] for i in kept]
         if batch.mode == "delta":  # a delta's tobedeleted rows are staged as deletions
             deleted: Iterable[int] = [int(s == "tobedeleted") for s in stored.column("status")]
-        else:
+        else:  # never in bulk: the reference checks and bulk deletes rely on _deleted=0 throughout
             deleted = itertools.repeat(0)
         return [spec.columns[i] for i in kept], zip(*values, deleted, lines, strict=False)  # deleted may repeat
 
