@@ -18,6 +18,8 @@ def test_first_sync_imports_only_the_schools_share(cli, school_with_bundle, db_p
     runs = _json(cli("sync", "lincoln", "--json"))
     assert [r["status"] for r in runs] == ["ok"]
     counts = runs[0]["counts"]
+    # reported in dependency order (apply diffs in name order for the audit index; the report is not)
+    assert list(counts) == ["orgs", "academic_sessions", "courses", "classes", "users", "enrollments"]
     assert counts["users"]["inserted"] == 384  # 150 students + their guardians + 9 teachers + 1 admin
     assert counts["users"]["out_of_scope"] == 373  # Roosevelt's people
     assert counts["enrollments"]["inserted"] == 1032

@@ -216,10 +216,13 @@ class Store:
                 entities = self.conn.execute(
                     "SELECT entity, mode, fetched, out_of_scope FROM stg._entities ORDER BY position"
                 ).fetchall()
-                counts = {}
-                for entity, mode, fetched, out_of_scope in entities:
-                    c = self._diff_entity(TABLES[entity], mode, run_id, school, source, policy.add_only)
-                    counts[entity] = {**c, "fetched": fetched, "out_of_scope": out_of_scope}
+                # diffed in name order: ``changes`` is indexed on (run_id, entity), so each entity's audit
+                # rows then append at the index's end rather than split pages in its middle (half the
+                # cost for millions of rows); the counts keep the dependency order
+                diffed = {entity: self._diff_entity(TABLES[entity], mode, run_id, school, source, policy.add_only)
+                          for entity, mode, _f, _o in sorted(entities)}
+                counts = {entity: {**diffed[entity], "fetched": fetched, "out_of_scope": out_of_scope}
+                          for entity, _m, fetched, out_of_scope in entities}
                 reasons = policy.safeguards.reasons(counts) if policy.safeguards else []
                 warnings = self.conn.execute("SELECT count(*) FROM stg._issues").fetchone()[0]
                 if policy.dry_run:
