@@ -2,11 +2,11 @@
 
 CPython starts a young-generation collection after every 700 new container objects. A sync makes
 millions of short-lived ones (each CSV row is a list, each JSON record a dict, each column a list)
-and almost none form reference cycles, so those passes find nothing yet cost ~15% of a first sync;
-every tenth pass also walks the older objects (the loaded plugins, the click and httpx modules).
+and almost none form reference cycles, so those passes find nothing yet cost ~15% of a first sync,
+and the older generations' passes keep walking the objects alive since start-up (plugins, modules).
 For the length of a run this moves the objects alive at its start out of the collector's sight
 (:func:`gc.freeze`) and raises the young threshold, so collections are rarer but still happen:
-cyclic garbage made during the run is still found, a few ten thousand objects later.
+cyclic garbage made during the run is still found, up to a hundred thousand objects later.
 """
 
 from __future__ import annotations
