@@ -41,6 +41,7 @@ import attrs
 
 from rostersync.errors import ConfigError, DataError
 from rostersync.formats.oneroster_csv import FILES
+from rostersync.store.schema import staged_live
 
 CHECKS = ("duplicate", "dangling", "no_school")
 ACTIONS = ("error", "skip")
@@ -220,9 +221,8 @@ def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRos
     # most references resolve to a staged row: that test comes first, so OR stops there
     parts = []
     if ref.target in modes:
-        # a bulk entity stages no deletions: any staged row counts, and the probe stays in the unique index
-        live_only = "" if modes[ref.target] == "bulk" else " AND t._deleted = 0"
-        parts.append(f"EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value}{live_only}{kind})")
+        live = staged_live("t", modes[ref.target])
+        parts.append(f"EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value}{live}{kind})")
     parts.append(f"EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value})")
     if modes.get(ref.target) != "bulk":
         if roster is None:

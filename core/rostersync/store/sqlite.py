@@ -26,7 +26,7 @@ from rostersync.errors import ConfigError, DataError, RostersyncError
 from rostersync.model import ENTITIES
 from rostersync.safeguards import Safeguards
 from rostersync.secrets import redact
-from rostersync.store.schema import BOOKKEEPING, TABLES, StoredRows, TableSpec
+from rostersync.store.schema import BOOKKEEPING, TABLES, StoredRows, TableSpec, staged_live
 
 KEY = ("school", "source", "sourced_id")
 
@@ -432,8 +432,8 @@ def _differs(a: str, b: str, cols: tuple[str, ...]) -> str:
 
 def _gone(t: str, mode: str) -> str:
     """SQL: the live row ``l`` is deleted by this run (bulk: missing from staging; delta: sent as tobedeleted)."""
-    if mode == "bulk":  # a bulk entity stages no deletions (_deleted=0 throughout): the unique index answers
-        return f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id)"
+    if mode == "bulk":
+        return f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id{staged_live('s', mode)})"
     return f"EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=1)"
 
 
@@ -570,7 +570,7 @@ class StagingArea:
         values = [stored.columns[i] for i in kept]
         if batch.mode == "delta":  # a delta's tobedeleted rows are staged as deletions
             deleted: Iterable[int] = [int(s == "tobedeleted") for s in stored.column("status")]
-        else:  # never in bulk: the reference checks and bulk deletes rely on _deleted=0 throughout
+        else:  # never in bulk: staged_live() relies on it
             deleted = itertools.repeat(0)
         return [spec.columns[i] for i in kept], zip(*values, deleted, lines, strict=False)  # deleted may repeat
 
