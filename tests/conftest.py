@@ -20,6 +20,9 @@ from click.testing import CliRunner, Result
 from rostersync.cli import main
 from rostersync.demo import sample_bundle
 from rostersync.model import ENTITIES
+from rostersync.process import tune
+
+tune()  # what the CLI does at start-up, for the tests that call the library directly
 
 ROSTER_TABLES = tuple(ENTITIES)  # every roster table the store creates, gradebook and roles included
 

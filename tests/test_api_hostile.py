@@ -135,14 +135,14 @@ def test_a_redirect_to_another_host_is_refused_and_sends_it_nothing(token_too, c
 def test_even_a_client_following_redirects_would_not_forward_rostersyncs_credentials(version, auth, start_sim,
                                                                                       elsewhere, monkeypatch):
     from rostersync.api.auth import make_auth
-    from rostersync.api.settings import ApiOptions, OneRosterApiSettings
+    from rostersync.api.settings import OneRosterApiSettings
     from rostersync.secrets import SecretRef
 
     sim = start_sim(version)
     monkeypatch.setenv("RS_TEST_REDIRECT_SECRET", sim.client_secret)
-    options = ApiOptions.from_settings(OneRosterApiSettings(
+    options = OneRosterApiSettings(
         base_url=sim.base_url, token_url=sim.token_url, client_id=sim.client_id, version=version, auth=auth,
-        client_secret=SecretRef("env:RS_TEST_REDIRECT_SECRET")))
+        client_secret=SecretRef("env:RS_TEST_REDIRECT_SECRET"))
     with httpx.Client(auth=make_auth(options), follow_redirects=True) as client:
         assert client.get(sim.base_url + "/orgs").status_code == 200  # the credentials work
         sim.behaviour = Behaviour(redirect=elsewhere.origin)

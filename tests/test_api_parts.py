@@ -16,7 +16,7 @@ from rostersync.api.http import imsx_status, redact, retry_after
 from rostersync.api.paging import parse_link
 from rostersync.batches import RawBatch
 from rostersync.errors import DataError, SourceError
-from rostersync.formats.oneroster_json import rostersync_map
+from rostersync.formats.oneroster_json import map_batch
 from rostersync.testing.simulator import Behaviour
 
 pytest_plugins = ("api_fixtures",)
@@ -66,7 +66,7 @@ def _user_12(**overrides):  # type: ignore[no-untyped-def]
 
 
 def test_12_users_roles_give_role_and_orgs_and_metadata_goes_to_extra():
-    mapped = rostersync_map(RawBatch("oneroster-1.2-json", "users", "https://x/users", [_user_12()]))
+    mapped = map_batch(RawBatch("oneroster-1.2-json", "users", "https://x/users", [_user_12()]))
     [user] = mapped.records
     assert (user.sourced_id, user.role, user.org_sourced_ids) == ("u1", "teacher", ("sch-1", "sch-2"))
     assert user.primary_org_sourced_id == "sch-2" and user.preferred_given_name == "Addie"
@@ -77,27 +77,27 @@ def test_12_users_roles_give_role_and_orgs_and_metadata_goes_to_extra():
 
 def test_json_mapping_errors_and_tobedeleted_in_bulk_and_delta():
     with pytest.raises(DataError) as err:
-        rostersync_map(RawBatch("oneroster-1.2-json", "users", "https://x/users?offset=0", [_user_12(roles=[])]))
+        map_batch(RawBatch("oneroster-1.2-json", "users", "https://x/users?offset=0", [_user_12(roles=[])]))
     assert str(err.value).startswith("https://x/users?offset=0:roles of 'u1': roles: required list")
     with pytest.raises(DataError, match=r"enabledUser of 'u1': 'maybe' is not a boolean"):
-        rostersync_map(RawBatch("oneroster-1.2-json", "users", "u", [_user_12(enabledUser="maybe")]))
+        map_batch(RawBatch("oneroster-1.2-json", "users", "u", [_user_12(enabledUser="maybe")]))
     gone = _user_12(status="tobedeleted")
-    assert rostersync_map(RawBatch("oneroster-1.2-json", "users", "u", [gone])).records == []
-    delta = rostersync_map(RawBatch("oneroster-1.2-json", "users", "u", [gone], mode="delta"))
+    assert map_batch(RawBatch("oneroster-1.2-json", "users", "u", [gone])).records == []
+    delta = map_batch(RawBatch("oneroster-1.2-json", "users", "u", [gone], mode="delta"))
     assert [r.status for r in delta.records] == ["tobedeleted"]
 
 
 def test_alternate_envelope_keys_are_accepted(start_sim, monkeypatch):
     """Some servers answer /students with {"students": [...]} rather than the spec's "users"."""
-    from rostersync.api.settings import ApiOptions, OneRosterApiSettings
+    from rostersync.api.settings import OneRosterApiSettings
     from rostersync.api.source import ApiSource
     from rostersync.secrets import SecretRef
 
     sim = start_sim("1.1", Behaviour(path_envelopes=True))
     monkeypatch.setenv("ROSTERSYNC_TEST_ENVELOPE", sim.client_secret)
-    options = ApiOptions.from_settings(OneRosterApiSettings(
+    options = OneRosterApiSettings(
         base_url=sim.base_url, token_url=sim.token_url, client_id=sim.client_id,
-        client_secret=SecretRef("env:ROSTERSYNC_TEST_ENVELOPE")))
+        client_secret=SecretRef("env:ROSTERSYNC_TEST_ENVELOPE"))
     with ApiSource(options) as source:
         page = source.get_page("students", ("users", "students"), {}, 0, 500)
         assert page.total == 300 and len(page.rows) == 300
@@ -140,10 +140,13 @@ def test_settings_are_validated_when_enabled(cli, lincoln):
     base = ["enable", "lincoln", "oneroster-api", "--set", "base_url=https://sis.example/ims/oneroster/v1p1",
             "--set", "client_id=c", "--set", "client_secret=env:SIS_SECRET", "--set", "token_url=https://sis/t"]
     bad_version = cli(*base, "--set", "version=2.0")
-    assert bad_version.exit_code == 2 and "version is '2.0'; expected one of: 1.1, 1.2" in bad_version.output
+    assert bad_version.exit_code == 2 and "version: '2.0' is not one of: 1.1, 1.2" in bad_version.output
     bad_auth = cli(*base, "--set", "auth=oauth1-plaintext")
-    assert bad_auth.exit_code == 2 and "auth is 'oauth1-plaintext'" in bad_auth.output
+    assert bad_auth.exit_code == 2 and "auth: 'oauth1-plaintext' is not one of" in bad_auth.output
     literal = cli(*base[:-4], "--set", "client_secret=hunter2", "--set", "token_url=https://sis/t")
     assert literal.exit_code == 2 and "hunter2" not in literal.output
-    assert cli(*base, "--set", "page_size=0").exit_code == 2
+    zero = cli(*base, "--set", "page_size=0")
+    assert zero.exit_code == 2 and "page_size: must be greater than 0 (got 0)" in zero.output
+    no_token = cli(*base[:-2], "--set", "token_url=")
+    assert no_token.exit_code == 2 and "token_url is required for auth oauth2-client-credentials" in no_token.output
     assert cli(*base, "--set", "scopes=a,b", "--set", "concurrency=8").exit_code == 0

@@ -106,7 +106,7 @@ def test_scoping_stored_rows_keeps_what_scoping_records_keeps(tmp_path, org_ids)
     stored_scope, record_scope = Scope(org_ids), Scope(org_ids)
     stored_area, record_area = StagingArea(tmp_path / "a.db", 1), StagingArea(tmp_path / "b.db", 2)
     for raw in read_bundle(sample_bundle(), "oneroster-1.1"):
-        mapped = oneroster_csv.rostersync_map(raw)
+        mapped = oneroster_csv.map_batch(raw)
         assert isinstance(mapped.records, StoredRows)
         as_records = mapped.__class__(mapped.entity, mapped.location, list(mapped.records), mapped.mode,
                                       mapped.warnings, mapped.lines, mapped.errors)

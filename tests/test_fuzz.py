@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rostersync.csvbundle import read_bundle
 from rostersync.errors import RostersyncError
-from rostersync.plugins import load_plugins, pm
+from rostersync.formats import map_raw
+from rostersync.plugins import get_formats
 from rostersync.validate import validate_bundle
 
 TESTS = Path(__file__).parent
@@ -70,12 +71,10 @@ def write(seed: Path, name: str, content: bytes, folder: Path) -> Path:
 
 def read_and_map(path: Path) -> None:
     """What a sync does with a bundle before staging: only RostersyncError may escape."""
-    load_plugins()
+    formats = get_formats()
     try:
         for raw in read_bundle(path, demographics=True):
-            mapped = pm.hook.rostersync_map(batch=raw)
-            if mapped is not None:
-                mapped.raise_errors()
+            map_raw(formats, raw).raise_errors()
     except RostersyncError:
         pass
 

@@ -18,13 +18,15 @@ from rostersync.plugins import get_connectors, get_plugins, pm
 PLUGIN_SOURCE = textwrap.dedent('''
     import attrs
     from rostersync import hookimpl
-    from rostersync.connector import Connector, setting
-    from rostersync.secrets import SecretRef
+    from rostersync.api.settings import AUTH_MODES, OneRosterApiSettings
+    from rostersync.connector import Connector, choice, setting
 
     @attrs.frozen
-    class Settings:
-        base_url: str = setting("API root")
-        client_secret: SecretRef = setting("OAuth client secret", secret=True)
+    class Settings(OneRosterApiSettings):
+        """An SIS that signs with OAuth 1 and has one well-known consumer key."""
+
+        client_id: str = setting("Consumer key", default="acme")
+        auth: str = choice("How requests are authorised", AUTH_MODES, default="oauth1-hmac-sha256")
 
     @hookimpl
     def rostersync_register_connectors(register):
@@ -98,10 +100,114 @@ def test_a_second_connector_with_a_taken_name_is_refused_loudly(registered):
         get_connectors()
 
 
-def test_every_hookspec_is_implemented_by_a_builtin():
+def test_every_hookspec_is_documented_and_implemented(run_cli, tmp_path):
+    """Each hook has a section in CONTRIBUTING.md and an implementation: a built-in's, or for
+    register_commands (no built-in needs one) the command plugin of the test below."""
     implemented = {hook for plugin in get_plugins() for hook in plugin["hooks"]}
     specs = {name for name in dir(hookspecs) if name.startswith("rostersync_")}
-    assert specs == implemented
+    assert specs - implemented == {"rostersync_register_commands"}
+    guide = (Path(__file__).parents[1] / "CONTRIBUTING.md").read_text()
+    assert [spec for spec in specs if f"`{spec}(" not in guide] == []
+
+
+CLASH_SOURCE = textwrap.dedent('''
+    import attrs
+    from rostersync import hookimpl
+    from rostersync.formats import Format
+    from rostersync.transport import Transport
+    from rostersync.transports.local_folder import LocalFolderSettings, check, fetch
+
+    WHAT = "{what}"
+
+    @hookimpl
+    def rostersync_register_transports(register):
+        if WHAT == "transport":
+            register(Transport("local-folder", "A second local folder", LocalFolderSettings, fetch, check))
+
+    @hookimpl
+    def rostersync_register_formats(register):
+        if WHAT == "format":
+            register(Format("oneroster-1.1-csv", "A second 1.1 reader", lambda batch: None))
+''')
+
+
+@pytest.mark.parametrize(("what", "message"), [
+    ("transport", "two plugins register a transport for kind 'local-folder': "),
+    ("format", "two plugins register a format named 'oneroster-1.1-csv': "),
+])
+def test_a_second_transport_or_format_of_a_taken_name_is_refused_naming_both_packages(run_cli, tmp_path, what,
+                                                                                    message):
+    site = install_plugin(tmp_path / "site", "clash_rostersync", CLASH_SOURCE.format(what=what), "clash-rostersync",
+                          "clash", "1.0")
+    result = run_cli("connectors", "list", env={**os.environ, "PYTHONPATH": str(site)})
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert "clash-rostersync" in result.stderr and " rostersync" in result.stderr  # both packages, either order
+
+
+BROKEN_CONNECTOR_SOURCE = textwrap.dedent('''
+    import attrs
+    from rostersync import hookimpl
+    from rostersync.api.settings import VERSIONS, OneRosterApiSettings
+    from rostersync.connector import Connector, choice, setting
+
+    @attrs.frozen
+    class Plain:
+        base_url: str = setting("API root")
+
+    @attrs.frozen
+    class ZeroPages(OneRosterApiSettings):
+        page_size: int = setting("Rows per page", default=0)
+
+    @attrs.frozen
+    class BadVersion(OneRosterApiSettings):
+        version: str = choice("OneRoster version", VERSIONS, default="9.9")
+
+    KINDS = {{"typo": ("oneroster_api", OneRosterApiSettings), "plain": ("oneroster-api", Plain),
+              "unchecked": ("oneroster-api", ZeroPages), "default": ("oneroster-api", BadVersion)}}
+
+    @hookimpl
+    def rostersync_register_connectors(register):
+        kind, settings = KINDS["{case}"]
+        register(Connector(name="broken-sis", title="Broken SIS", kind=kind, settings=settings))
+''')
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("typo", "connector broken-sis (broken-rostersync) is of kind 'oneroster_api', which no installed transport "
+             "provides (installed kinds: local-folder, oneroster-api, sftp)"),
+    ("plain", "its settings class 'Plain' must be or subclass rostersync.api.settings.OneRosterApiSettings"),
+    ("unchecked", "setting page_size drops the validator of kind 'oneroster-api'"),
+    ("default", "invalid default for setting version: '9.9' is not one of: 1.1, 1.2"),
+])
+def test_a_connector_that_does_not_fit_its_kind_is_refused_when_plugins_load(run_cli, tmp_path, case, message):
+    site = install_plugin(tmp_path / "site", "broken_rostersync", BROKEN_CONNECTOR_SOURCE.format(case=case),
+                          "broken-rostersync", "broken", "1.0")
+    result = run_cli("connectors", "list", env={**os.environ, "PYTHONPATH": str(site)})
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+
+
+COMMAND_SOURCE = textwrap.dedent('''
+    import click
+    from rostersync import hookimpl
+
+    @hookimpl
+    def rostersync_register_commands(cli):
+        @cli.command()
+        @click.argument("name")
+        def hello(name):
+            """Say hello (a plugin's command)."""
+            click.echo(f"hello {name} from a plugin")
+''')
+
+
+def test_a_plugin_adds_a_command(run_cli, tmp_path):
+    site = install_plugin(tmp_path / "site", "hello_rostersync", COMMAND_SOURCE, "hello-rostersync", "hello", "1.0")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = run_cli("hello", "world", env=env)
+    assert result.returncode == 0 and result.stdout.strip() == "hello world from a plugin"
+    assert "Say hello" in run_cli("--help", env=env).stdout
 
 
 def test_connectors_list_is_fast_enough_to_import(tmp_path):

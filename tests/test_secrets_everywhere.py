@@ -34,12 +34,14 @@ from rostersync import hookimpl
 from rostersync.connector import CheckStep, Connector, setting
 from rostersync.errors import SourceError
 from rostersync.secrets import SecretRef
+from rostersync.settings import ReferenceCheckSettings
+from rostersync.transport import Transport
 
 log = logging.getLogger("httpx")  # where a real HTTP client would log
 
 
 @attrs.frozen
-class Settings:
+class Settings(ReferenceCheckSettings):
     path: Path = setting("bundle folder")
     token: SecretRef = setting("API token", secret=True)
     fail: str = setting("'', 'error' or 'bug'", default="")
@@ -54,13 +56,11 @@ def rostersync_register_connectors(register):
 
 
 @hookimpl
-def rostersync_fetch(connector, context):
-    if connector.kind != "leaky":
-        return None
-    return _fetch(context)
+def rostersync_register_transports(register):
+    register(Transport("leaky", "A transport that leaks its token", Settings, fetch, check))
 
 
-def _fetch(context):
+def fetch(connector, context):
     token = context.settings.token.reveal()
     log.debug("request headers: {'authorization': 'Bearer %s'}", token)
     log.info("HTTP Request: GET https://sis.example/users?access_token=%s", token)
@@ -78,10 +78,7 @@ def _fetch(context):
     yield from read_bundle(context.settings.path)
 
 
-@hookimpl
-def rostersync_check(connector, context):
-    if connector.kind != "leaky":
-        return None
+def check(connector, context):
     token = context.settings.token.reveal()
     log.warning("check with token %s", token)
     return [CheckStep("authenticate", False, f"token {token} was refused")]

@@ -3,39 +3,15 @@ machine."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import attrs
 from rostersync import hookimpl
-from rostersync.connector import Connector, setting
-
-
-@attrs.frozen
-class CsvFolderSettings:
-    path: Path = setting("Folder (or .zip) holding the roster files, e.g. where an SFTP server drops them")
-    format: str = setting("Bundle format: auto | oneroster-1.1 | oneroster-1.2 | clever (auto: manifest.csv "
-                          "means OneRoster, its oneroster.version says which; Clever's file names mean Clever)",
-                          default="auto")
-    demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
-    on_duplicate: str = setting("A sourcedId sent twice: error (refuse the run) or skip (keep the first, warn)",
-                                default="error")
-    on_dangling: str = setting("A row referring to a missing class/user/course/school: skip (warn) or error",
-                               default="skip")
-    on_no_school: str = setting("A student with no school among its orgs: skip (warn) or error", default="skip")
-
-    def __attrs_post_init__(self) -> None:
-        from rostersync.csvbundle import check_format  # lazily: plugin modules load on every command
-        from rostersync.integrity import CheckPolicy
-
-        check_format(self.format)
-        CheckPolicy.from_settings(self)
-
+from rostersync.connector import Connector
+from rostersync.transports.local_folder import LocalFolderSettings
 
 CSV_FOLDER = Connector(
     name="csv-folder",
     title="Roster CSV files (OneRoster 1.1/1.2 or Clever) in a local folder or zip",
     kind="local-folder",
-    settings=CsvFolderSettings,
+    settings=LocalFolderSettings,
     docs=(
         "Reads a roster bundle from a folder or a .zip (files at its top level or in one folder), e.g. the "
         "folder an SFTP server drops a district's nightly export into. OneRoster 1.1 and 1.2 CSV: "

@@ -15,7 +15,8 @@ with a UTF-16 or UTF-32 byte-order mark (Windows PowerShell's ``Out-File``, Exce
 is read in that encoding. A NUL byte in any other file is refused, naming line and column: it means
 UTF-16 without a byte-order mark or a binary file, and no roster value holds one.
 
-Hostile input is bounded: a field longer than :data:`MAX_FIELD` characters, a header of more than
+Hostile input is bounded: a field longer than the csv module's limit (raised to :data:`MAX_FIELD`
+characters by :func:`rostersync.process.tune`, which the CLI calls; Python's default is 131,072), a header of more than
 :data:`MAX_COLUMNS` columns, a symbolic link in a drop folder (never followed: it could point
 anywhere on this machine), two files whose names differ only in case, and zip archives that inflate
 implausibly (:mod:`rostersync.zipsafety`) are refused with a message saying which. A batch holds at
@@ -48,7 +49,6 @@ MAX_FIELD = 1024 * 1024
 #: the widest header accepted: OneRoster files have at most ~30 columns plus a district's metadata.*
 MAX_COLUMNS = 1000
 
-csv.field_size_limit(MAX_FIELD)
 
 
 class Bundle:
@@ -356,8 +356,8 @@ def _csv_error(exc: csv.Error, name: str, line: int | None, last: int) -> DataEr
     """The csv module's complaint, with what usually causes it."""
     text = str(exc)
     if text.startswith("field larger than field limit"):
-        return DataError(f"a field is longer than {MAX_FIELD:,} characters (an unclosed quote swallowing the "
-                         f"lines after it, or not a roster file)", name, last + 1)
+        return DataError(f"a field is longer than {csv.field_size_limit():,} characters (an unclosed quote "
+                         f"swallowing the lines after it, or not a roster file)", name, last + 1)
     if text == "unexpected end of data":
         return DataError(f"malformed CSV: a quoted field that starts on line {last + 1} or after is never closed "
                          f"(a missing closing '\"')", name, last + 1)

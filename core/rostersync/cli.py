@@ -44,7 +44,27 @@ class Ctx:
 
 
 class Group(click.Group):
-    """Turns rostersync errors into one clear line and a meaningful exit code (no traceback)."""
+    """Turns rostersync errors into one clear line and a meaningful exit code (no traceback), and adds
+    the commands plugins register (``rostersync_register_commands``) the first time a command is looked up."""
+
+    _plugin_commands_added = False
+
+    def _add_plugin_commands(self) -> None:
+        if not Group._plugin_commands_added:
+            Group._plugin_commands_added = True
+            from rostersync.plugins import load_plugins, pm
+
+            load_plugins()
+            pm.hook.rostersync_register_commands(cli=self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._add_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,7 +88,9 @@ class Group(click.Group):
 def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """Keep school rosters in sync with student information systems."""
     from rostersync.logs import setup_logging
+    from rostersync.process import tune
 
+    tune()
     setup_logging(verbose)
     ctx.obj = Ctx(config_path)
 
@@ -316,11 +338,12 @@ def run_cmd(ctx: Ctx, due: bool, as_json: bool) -> None:
 
 def run_syncs(ctx: Ctx, schools: list[Any], options: Any, *, as_json: bool) -> list[Any]:
     from rostersync.engine import sync_school
+    from rostersync.gcpause import fewer_collections
     from rostersync.output import console, emit_json
     from rostersync.progress import entity_progress
 
     results = []
-    with ctx.store() as store:
+    with ctx.store() as store, fewer_collections():
         for school in schools:
             for name in school.connectors:
                 single = attrs.evolve(school, connectors={name: school.connectors[name]})

@@ -21,9 +21,27 @@ from rostersync.secrets import SecretRef
 NOTHING = attrs.NOTHING
 
 
-def setting(help: str, default: Any = NOTHING, secret: bool = False) -> Any:
-    """Declare one connector setting: its help text, its default (none = required) and secrecy."""
-    return attrs.field(default=default, metadata={"help": help, "secret": secret}, kw_only=True)
+def setting(help: str, default: Any = NOTHING, secret: bool = False, validator: Any = None) -> Any:
+    """Declare one connector setting: its help text, its default (none = required), secrecy and an
+    optional attrs validator (run when the settings are structured: ``enable`` refuses a bad value)."""
+    return attrs.field(default=default, validator=validator, metadata={"help": help, "secret": secret},
+                       kw_only=True)
+
+
+def choice(help: str, choices: tuple[str, ...], default: Any = NOTHING) -> Any:
+    """A string setting limited to ``choices``; the one way every enumerated setting is validated."""
+
+    def check(_instance: object, attribute: attrs.Attribute, value: str) -> None:
+        if value not in choices:
+            raise ValueError(f"{attribute.name}: {value!r} is not one of: {', '.join(choices)}")
+
+    return setting(f"{help} ({' | '.join(choices)})", default=default, validator=check)
+
+
+def positive(_instance: object, attribute: attrs.Attribute, value: float) -> None:
+    """Validator: a count, size or duration that must be greater than zero."""
+    if value <= 0:
+        raise ValueError(f"{attribute.name}: must be greater than 0 (got {value})")
 
 
 @attrs.frozen
@@ -69,9 +87,11 @@ def setting_fields(connector: Connector) -> tuple[attrs.Attribute, ...]:
 
 
 def describe_settings(connector: Connector) -> list[SettingInfo]:
-    """The settings of a connector as operators see them in ``connectors show``."""
+    """The settings of a connector as operators see them in ``connectors show``: required ones first,
+    then the connector's own, then those inherited from its kind's setting groups."""
     out = []
-    for f in setting_fields(connector):
+    fields = setting_fields(connector)
+    for f in sorted(fields, key=lambda f: (f.default is not NOTHING, f.inherited)):
         required = f.default is NOTHING
         default = None if required else f.default
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]

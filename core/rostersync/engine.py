@@ -1,7 +1,8 @@
-"""One sync run: fetch -> map -> (scope) -> load into staging -> apply, for one source of one school.
+"""One sync run: fetch -> map -> (scope) -> stage -> apply, for one source of one school.
 
-Hooks are called per batch. Any failure before apply commits discards the staging area and records
-the run as failed with its error; the live roster is untouched.
+The connector's transport fetches and each batch's format maps it, batch by batch. Any failure before
+apply commits discards the staging area and records the run as failed with its error; the live roster
+is untouched.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import attrs
 from rostersync import schedule
 from rostersync.config import EnabledConnector, School
 from rostersync.connector import Connector, FetchContext, structure_settings
-from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
-from rostersync.gcpause import fewer_collections
+from rostersync.errors import ConfigError, NothingNew, RostersyncError
+from rostersync.formats import map_raw
 from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
 from rostersync.locks import source_lock
-from rostersync.plugins import get_connector, pm
+from rostersync.plugins import get_connector, get_formats, get_transport
 from rostersync.scope import Scope
 from rostersync.store.sqlite import ApplyPolicy, StagingArea, Store
 
@@ -84,8 +85,7 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         if held and not options.dry_run:
             return _skip(store, school, enabled, f"run {held} is held: rostersync approve {held} "
                                                  f"or rostersync discard {held}")
-        with fewer_collections():
-            return _run(store, school, enabled, connector, settings, options, progress)
+        return _run(store, school, enabled, connector, settings, options, progress)
 
 
 def config_digest(school: School, enabled: EnabledConnector) -> str:
@@ -144,22 +144,17 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
 
 def _stage(connector: Connector, context: FetchContext, staging: StagingArea, scope: Scope,
            progress: Progress | None) -> None:
-    """fetch -> map -> scope -> load, batch by batch, into the run's staging area."""
-    batches = pm.hook.rostersync_fetch(connector=connector, context=context)
-    if batches is None:
-        raise ConfigError(f"no installed transport fetches connectors of kind {connector.kind!r}")
+    """fetch -> map -> scope -> stage, batch by batch, into the run's staging area."""
+    formats = get_formats()
+    stream = iter(get_transport(connector.kind).fetch(connector, context))
     # closing(): a transport's generator (open files, temporary folders) is finished at once when a
     # batch is refused, rather than whenever the garbage collector gets to it
-    stream = iter(batches)
     with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
         for raw in stream:
-            mapped = pm.hook.rostersync_map(batch=raw)
-            if mapped is None:
-                raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
+            mapped = map_raw(formats, raw)
             mapped.raise_errors()
             mapped = scope.filter(mapped, staging)
-            if pm.hook.rostersync_load(staging=staging, batch=mapped) is None:
-                raise ConfigError("no installed destination plugin accepted the batch")
+            staging.write(mapped)
             if progress:
                 progress(mapped.entity, len(mapped.records))
 
@@ -172,10 +167,7 @@ def check_source(store: Store, school: School, enabled: EnabledConnector) -> lis
         context = FetchContext(school_id=school.id, source=enabled.name, settings=settings,
                                org_ids=school.org_ids, work_dir=Path(work),
                                state=store.last_state(school.id, enabled.name))
-        steps = pm.hook.rostersync_check(connector=connector, context=context)
-    if steps is None:
-        raise ConfigError(f"no installed transport can check connectors of kind {connector.kind!r}")
-    return list(steps)
+        return list(get_transport(connector.kind).check(connector, context))
 
 
 def sync_school(store: Store, school: School, options: SyncOptions = SyncOptions(),

@@ -1,4 +1,4 @@
-"""Fewer garbage-collector passes while a sync streams rows.
+"""Fewer garbage-collector passes while a sync streams rows (the CLI wraps its syncs in it).
 
 CPython starts a young-generation collection after every 700 new container objects. A sync makes
 millions of short-lived ones (each CSV row is a list, each JSON record a dict, each column a list)
@@ -7,6 +7,8 @@ and the older generations' passes keep walking the objects alive since start-up 
 For the length of a run this moves the objects alive at its start out of the collector's sight
 (:func:`gc.freeze`) and raises the young threshold, so collections are rarer but still happen:
 cyclic garbage made during the run is still found, up to a hundred thousand objects later.
+The collector is process-wide state, so library code never calls this: a program running syncs does
+(see :mod:`rostersync.process`).
 """
 
 from __future__ import annotations

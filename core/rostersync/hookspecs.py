@@ -1,21 +1,27 @@
 """The hooks rostersync calls. One documented spec per concern; plugins implement them with ``hookimpl``.
 
-A sync of one source runs fetch -> map -> load, **per batch** (thousands of rows): pluggy's call cost is
-fine per batch and ruinous per row. Built-in transports, formats and the SQLite destination implement
-these same hooks and are loaded through the ``rostersync`` entry-point group, like third-party plugins.
+Most hooks are **registries**: the host calls each plugin's implementation once with a ``register``
+callback, keeps what is registered in a dict keyed by name, and refuses a second registration of a
+taken name loudly, naming both packages (like llm's ``register_models``). Built-in transports,
+formats and connectors are registered the same way, through the ``rostersync`` entry-point group.
+
+What is registered is called **per batch** (thousands of rows), never per row: a transport's
+``fetch`` yields raw batches, a format's ``map`` turns one raw batch into canonical records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
-    from rostersync.batches import MappedBatch, RawBatch
-    from rostersync.connector import CheckStep, Connector, FetchContext
-    from rostersync.store.sqlite import StagingArea
+    import click
+
+    from rostersync.connector import Connector
+    from rostersync.formats import Format
+    from rostersync.transport import Transport
 
 hookspec = pluggy.HookspecMarker("rostersync")
 hookimpl = pluggy.HookimplMarker("rostersync")
@@ -25,49 +31,39 @@ hookimpl = pluggy.HookimplMarker("rostersync")
 def rostersync_register_connectors(register: Callable[[Connector], None]) -> None:
     """Register connectors by calling ``register(Connector(...))`` once for each.
 
-    A connector is a named, configurable source (an SIS, or a generic kind such as ``csv-folder``).
-    The host refuses a second connector with a name already taken, loudly.
+    A connector is a named, configurable source (an SIS, or a generic kind such as ``csv-folder``)
+    served by the transport of its ``kind``; its ``settings`` class must be (or subclass) that
+    transport's settings class. The host refuses a connector whose name is taken or whose kind no
+    installed transport provides, when plugins load.
     """
 
 
-@hookspec(firstresult=True)
-def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterable[RawBatch] | None:
-    """Return an iterable of raw batches for ``connector``, or None when its kind is not yours.
+@hookspec
+def rostersync_register_transports(register: Callable[[Transport], None]) -> None:
+    """Register transports by calling ``register(Transport(...))`` once for each kind you serve.
 
-    Called once per sync of a source; the iterable it returns is consumed lazily, batch by batch,
-    so a transport streams (CSV rows read from disk, REST pages as they arrive) and never holds a
-    whole district. Each batch names its entity, format, location and whether it is a full (bulk)
-    or partial (delta) picture of the entity. Settings (already validated, secrets as references)
-    are in ``context.settings``.
+    A transport fetches for every connector of its kind: ``fetch(connector, context)`` returns an
+    iterable of :class:`~rostersync.batches.RawBatch`, consumed lazily so it streams (CSV rows read
+    from disk, REST pages as they arrive) and never holds a whole district; ``check(connector,
+    context)`` returns :class:`~rostersync.connector.CheckStep` objects for ``rostersync check``.
+    ``context.settings`` is an instance of the connector's settings class, already validated.
     """
 
 
-@hookspec(firstresult=True)
-def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
-    """Check a source without touching the roster (``rostersync check SCHOOL``), or return None.
+@hookspec
+def rostersync_register_formats(register: Callable[[Format], None]) -> None:
+    """Register wire formats by calling ``register(Format(...))`` once for each format name.
 
-    Reach the server, authenticate, verify host keys or TLS, look for the data a sync would import
-    and run the cheap validations (required files...). Return one :class:`CheckStep` per step, in
-    order, stopping at the first failure; an operator reads them to see which step fails and why.
+    ``map(batch)`` turns one raw batch of the format into a :class:`~rostersync.batches.MappedBatch`.
+    Validation happens there: raise :class:`rostersync.errors.DataError` naming file, line and field
+    for a problem with the whole file, and return invalid rows as DataErrors in ``MappedBatch.errors``
+    (with the reader's ``batch.errors`` and ``batch.warnings`` passed on).
     """
 
 
-@hookspec(firstresult=True)
-def rostersync_map(batch: RawBatch) -> MappedBatch | None:
-    """Turn one raw batch into canonical records, or return None when ``batch.format`` is not yours.
+@hookspec
+def rostersync_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``rostersync`` command line: ``@cli.command()`` or ``cli.add_command(...)``.
 
-    Validation happens here: raise :class:`rostersync.errors.DataError` naming file, line and field
-    for a problem with the whole file (a broken header), and return invalid rows as DataErrors in
-    ``MappedBatch.errors`` (with the reader's ``batch.errors`` and ``batch.warnings`` passed on): a
-    sync refuses a batch with errors, ``rostersync validate`` lists them all. Columns the format does
-    not map are kept in each record's ``extra``.
-    """
-
-
-@hookspec(firstresult=True)
-def rostersync_load(staging: StagingArea, batch: MappedBatch) -> int | None:
-    """Write one batch of canonical records into the run's staging area; return the rows written.
-
-    The default SQLite destination implements this with ``trylast=True``. Staged rows never touch
-    the live roster: the store diffs and applies them in one transaction after the last batch.
+    Called once when the CLI starts. Keep imports inside the command functions so start-up stays fast.
     """

@@ -35,12 +35,12 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from rostersync.errors import ConfigError, DataError
 from rostersync.formats.oneroster_csv import FILES
+from rostersync.settings import ReferenceCheckSettings
 from rostersync.store.schema import staged_live
 
 CHECKS = ("duplicate", "dangling", "no_school")
@@ -74,10 +74,9 @@ class CheckPolicy:
         return cls(**values)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CheckPolicy:
-        """A connector opts in by declaring settings ``on_duplicate``, ``on_dangling``, ``on_no_school``."""
-        defaults = cls()
-        return cls(**{c: getattr(settings, f"on_{c}", None) or getattr(defaults, c) for c in CHECKS})
+    def from_settings(cls, settings: ReferenceCheckSettings) -> CheckPolicy:
+        """The policies a connector's settings chose (every kind's settings inherit them)."""
+        return cls(duplicate=settings.on_duplicate, dangling=settings.on_dangling, no_school=settings.on_no_school)
 
 
 @attrs.frozen

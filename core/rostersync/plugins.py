@@ -9,13 +9,19 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import pluggy
 
 from rostersync import hookspecs
 from rostersync.connector import Connector
 from rostersync.errors import ConfigError
+from rostersync.formats import Format
+from rostersync.settings import ReferenceCheckSettings
+from rostersync.transport import Transport
+
+T = TypeVar("T")
 
 GROUP = "rostersync"
 BUILTIN_DISTRIBUTION = "rostersync"
@@ -63,36 +69,92 @@ def _distribution_of(plugin: Any) -> tuple[str, str]:
     return f"{name} (not installed)", ""
 
 
+def _collect(hook: Any, kind: type[T], key: str, what: str) -> dict[str, T]:
+    """Call each plugin's implementation of a registry ``hook`` with its own ``register`` callback, so
+    every registered object is tagged with the package and version of the plugin that registered it.
+    A second object under a taken ``key`` is refused, naming both providers (never silently replaced)."""
+    load_plugins()
+    found: dict[str, T] = {}
+    for impl in hook.get_hookimpls():
+        package, version = _distribution_of(impl.plugin)
+
+        def register(obj: T, package: str = package, version: str = version) -> None:
+            if not isinstance(obj, kind):
+                raise ConfigError(f"plugin {package} registered {obj!r}, which is not a {kind.__name__}")
+            name = getattr(obj, key)
+            if name in found:
+                other = found[name].package  # type: ignore[attr-defined]
+                raise ConfigError(f"two plugins register a {what} {name!r}: {other} and {package}; "
+                                  "uninstall one of them")
+            found[name] = attrs.evolve(obj, package=package,  # type: ignore[misc]
+                                       version=obj.version or version)  # type: ignore[attr-defined]
+
+        impl.function(register=register)
+    return dict(sorted(found.items()))
+
+
+def get_transports() -> dict[str, Transport]:
+    """Every registered transport by kind."""
+    transports = _collect(pm.hook.rostersync_register_transports, Transport, "kind", "transport for kind")
+    for transport in transports.values():
+        if not (isinstance(transport.settings, type) and issubclass(transport.settings, ReferenceCheckSettings)):
+            raise ConfigError(f"transport {transport.kind} ({transport.package}): its settings class must subclass "
+                              "rostersync.settings.ReferenceCheckSettings (the reference-check policies every "
+                              "sync applies)")
+    return transports
+
+
+def get_formats() -> dict[str, Format]:
+    """Every registered wire format by name."""
+    return _collect(pm.hook.rostersync_register_formats, Format, "name", "format named")
+
+
 def get_connectors() -> dict[str, Connector]:
     """All registered connectors by name, each tagged with the package and version that provides it.
 
-    Each plugin's hook implementation is called on its own so a connector is attributed to the plugin
-    that registered it; a second connector with a taken name is refused, naming both providers.
+    Refused, naming the connector and its package: a kind no installed transport provides (a typo
+    such as ``oneroster_api`` fails here, not at sync time), and a settings class that does not build
+    on its transport's settings class (the transport reads those settings by type).
     """
-    load_plugins()
-    connectors: dict[str, Connector] = {}
-    for impl in pm.hook.rostersync_register_connectors.get_hookimpls():
-        package, version = _distribution_of(impl.plugin)
-
-        def register(connector: Connector, package: str = package, version: str = version) -> None:
-            if not isinstance(connector, Connector):
-                raise ConfigError(f"plugin {package} registered {connector!r}, which is not a Connector")
-            if connector.name in connectors:
-                other = connectors[connector.name].package
-                raise ConfigError(
-                    f"two plugins register a connector named {connector.name!r}: {other} and {package}; "
-                    "uninstall one of them"
-                )
-            connectors[connector.name] = _with_origin(connector, package, version)
-
-        impl.function(register=register)
-    return dict(sorted(connectors.items()))
+    connectors = _collect(pm.hook.rostersync_register_connectors, Connector, "name", "connector named")
+    transports = get_transports()
+    get_formats()  # a clash between format plugins fails here too, when the connectors are listed
+    for connector in connectors.values():
+        transport = transports.get(connector.kind)
+        if transport is None:
+            raise ConfigError(f"connector {connector.name} ({connector.package}) is of kind {connector.kind!r}, "
+                              f"which no installed transport provides (installed kinds: "
+                              f"{', '.join(transports) or 'none'})")
+        _check_settings_class(connector, transport)
+    return connectors
 
 
-def _with_origin(connector: Connector, package: str, version: str) -> Connector:
-    import attrs
-
-    return attrs.evolve(connector, package=package, version=connector.version or version)
+def _check_settings_class(connector: Connector, transport: Transport) -> None:
+    """A connector's settings build on its kind's: a subclass of the transport's settings class that
+    keeps every validator of it, with defaults those validators accept (a class redefining ``page_size``
+    with a default of 0, or without the check, is refused here rather than failing a sync)."""
+    base, cls = transport.settings, connector.settings
+    where = f"connector {connector.name} ({connector.package})"
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ConfigError(f"{where}: its settings class {getattr(cls, '__name__', cls)!r} must be or subclass "
+                          f"{base.__module__}.{base.__name__}, the settings of kind {connector.kind!r}")
+    if cls is base:
+        return
+    mine = attrs.fields_dict(cls)
+    for field in attrs.fields(base):
+        if field.validator is None:
+            continue
+        own = mine[field.name]
+        if own.validator is None:
+            raise ConfigError(f"{where}: setting {field.name} drops the validator of kind {connector.kind!r} "
+                              "(redefine it with the same validator, e.g. choice(...) or validator=positive)")
+        default = own.default
+        if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            continue
+        try:
+            field.validator(None, field, default)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: invalid default for setting {exc}") from None
 
 
 def get_connector(name: str) -> Connector:
@@ -101,6 +163,20 @@ def get_connector(name: str) -> Connector:
         known = ", ".join(connectors) or "none"
         raise ConfigError(f"no connector named {name!r} is installed (installed: {known})")
     return connectors[name]
+
+
+def get_transport(kind: str) -> Transport:
+    transports = get_transports()
+    if kind not in transports:
+        raise ConfigError(f"no installed transport provides kind {kind!r} (installed: {', '.join(transports)})")
+    return transports[kind]
+
+
+def get_format(name: str) -> Format:
+    formats = get_formats()
+    if name not in formats:
+        raise ConfigError(f"no installed format plugin reads {name!r} (installed: {', '.join(formats)})")
+    return formats[name]
 
 
 def get_plugins() -> list[dict[str, Any]]:

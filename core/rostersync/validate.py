@@ -20,9 +20,10 @@ import attrs
 
 from rostersync.batches import RawBatch
 from rostersync.csvbundle import check_format, read_bundle
-from rostersync.errors import DataError, RostersyncError, SourceError
+from rostersync.errors import DataError, RostersyncError
+from rostersync.formats import Format, map_raw
 from rostersync.integrity import CheckPolicy, Finding, verify_references
-from rostersync.plugins import load_plugins, pm
+from rostersync.plugins import get_formats
 from rostersync.store.sqlite import StagingArea
 
 _LOCATED = re.compile(r"^(?P<file>[^:\n]+?)(?::(?P<line>\d+))?(?::(?P<column>[^:\s]+))?: (?P<message>.*)$", re.S)
@@ -98,7 +99,7 @@ def validate_bundle(path: Path, format: str = "auto", policy: CheckPolicy | None
                     examples: int = 5) -> ValidationReport:
     """Read, map, stage and check the bundle at ``path`` (folder or zip) in a temporary staging area."""
     check_format(format)
-    load_plugins()
+    formats = get_formats()
     policy = policy or CheckPolicy()
     errors, warnings = Grouper(examples), Grouper(examples)
     detected: str | None = None
@@ -111,7 +112,7 @@ def validate_bundle(path: Path, format: str = "auto", policy: CheckPolicy | None
             try:
                 for raw in read_bundle(path, format, demographics=True):
                     detected = detected or _format_name(raw)
-                    structural |= _stage(raw, staging, errors, seen_fatal)
+                    structural |= _stage(formats, raw, staging, errors, seen_fatal)
             except RostersyncError as exc:
                 errors.add_error(exc)
                 structural = True
@@ -141,12 +142,11 @@ def _format_name(raw: RawBatch) -> str:
         raw.format, "clever" if raw.format.startswith("clever-csv") else raw.format)
 
 
-def _stage(raw: RawBatch, staging: StagingArea, errors: Grouper, seen_fatal: set[str]) -> bool:
+def _stage(formats: dict[str, Format], raw: RawBatch, staging: StagingArea, errors: Grouper,
+           seen_fatal: set[str]) -> bool:
     """Map and stage one batch; True when the file itself is unusable (a broken header...)."""
     try:
-        mapped = pm.hook.rostersync_map(batch=raw)
-        if mapped is None:
-            raise SourceError(f"no installed format plugin reads {raw.format!r}", raw.location)
+        mapped = map_raw(formats, raw)
     except RostersyncError as exc:
         if str(exc) not in seen_fatal:  # a header error repeats for every batch of its file
             seen_fatal.add(str(exc))

@@ -25,7 +25,7 @@ from rostersync.api.http import new_client, redact, request
 from rostersync.errors import SourceError
 
 if TYPE_CHECKING:
-    from rostersync.api.settings import ApiOptions
+    from rostersync.api.settings import OneRosterApiSettings
 
 #: Renew a token this long before the server says it expires (bounded by a tenth of its lifetime).
 LEEWAY = 60.0
@@ -34,7 +34,7 @@ LEEWAY = 60.0
 class ClientCredentials(httpx.Auth):
     """Bearer tokens from an OAuth 2 token endpoint, cached and renewed; thread-safe."""
 
-    def __init__(self, options: ApiOptions) -> None:
+    def __init__(self, options: OneRosterApiSettings) -> None:
         self.options = options
         self._secret = options.client_secret.reveal()
         self._lock = threading.Lock()
@@ -75,11 +75,12 @@ class ClientCredentials(httpx.Auth):
             token = oauth.parse_request_body_response(response.text)
         except OAuth2Error as exc:
             raise SourceError(f"token response rejected: {exc.error}"
-                              f"{': ' + exc.description if exc.description else ''}", redact(opts.token_url)) from None
+                              f"{': ' + exc.description if exc.description else ''}",
+                              redact(opts.token_endpoint())) from None
         except ValueError:
-            raise SourceError("token response is not valid JSON", redact(opts.token_url)) from None
+            raise SourceError("token response is not valid JSON", redact(opts.token_endpoint())) from None
         if str(token.get("token_type", "bearer")).lower() != "bearer":
-            raise SourceError(f"token_type {token.get('token_type')!r} is not bearer", redact(opts.token_url))
+            raise SourceError(f"token_type {token.get('token_type')!r} is not bearer", redact(opts.token_endpoint()))
         lifetime = float(token.get("expires_in") or 3600)
         self._token = str(token["access_token"])
         self._renew_at = time.monotonic() + lifetime - min(LEEWAY, lifetime / 10)
@@ -94,11 +95,11 @@ class ClientCredentials(httpx.Auth):
             yield req
 
 
-def _token_request(client: httpx.Client, opts: ApiOptions, body: str, headers: dict[str, str],
+def _token_request(client: httpx.Client, opts: OneRosterApiSettings, body: str, headers: dict[str, str],
                    auth: httpx.Auth | None) -> httpx.Response:
     try:
-        return request(client, "POST", opts.token_url, opts,
-                       send=lambda: client.post(opts.token_url, content=body, headers=headers, auth=auth))
+        return request(client, "POST", opts.token_endpoint(), opts,
+                       send=lambda: client.post(opts.token_endpoint(), content=body, headers=headers, auth=auth))
     except SourceError as exc:
         raise SourceError(f"could not get an access token: {exc}") from None
 
@@ -106,7 +107,7 @@ def _token_request(client: httpx.Client, opts: ApiOptions, body: str, headers: d
 class OAuth1Signature(httpx.Auth):
     """Two-legged OAuth 1.0a: each request signed with the consumer key and secret (no token)."""
 
-    def __init__(self, options: ApiOptions) -> None:
+    def __init__(self, options: OneRosterApiSettings) -> None:
         from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256
 
         self.client_id = options.client_id
@@ -126,7 +127,7 @@ class OAuth1Signature(httpx.Auth):
         yield req
 
 
-def make_auth(options: ApiOptions) -> httpx.Auth:
+def make_auth(options: OneRosterApiSettings) -> httpx.Auth:
     if options.auth == "oauth2-client-credentials":
         return ClientCredentials(options)
     return OAuth1Signature(options)

@@ -29,7 +29,7 @@ import httpx
 from rostersync.errors import SourceError
 
 if TYPE_CHECKING:
-    from rostersync.api.settings import ApiOptions
+    from rostersync.api.settings import OneRosterApiSettings
 
 #: the content codings the client offers, and decodes itself
 ENCODINGS = "gzip, deflate"
@@ -39,7 +39,7 @@ _DECODED = {"gzip", "x-gzip", "deflate"}
 class Budget:
     """The event hooks of one client: note when each request is sent, bound each response."""
 
-    def __init__(self, options: ApiOptions) -> None:
+    def __init__(self, options: OneRosterApiSettings) -> None:
         self.max_bytes = options.max_response_mb * 1024 * 1024
         self.max_mb = options.max_response_mb
         self.deadline = options.deadline

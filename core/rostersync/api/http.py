@@ -25,7 +25,7 @@ from rostersync.errors import SourceError
 if TYPE_CHECKING:
     import httpx
 
-    from rostersync.api.settings import ApiOptions
+    from rostersync.api.settings import OneRosterApiSettings
 
 #: Query parameters never shown in a location or message.
 SENSITIVE = ("secret", "token", "password", "signature", "key", "code", "assertion")
@@ -142,7 +142,7 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, _Transient | httpx.TransportError)
 
 
-def ssl_context(options: ApiOptions) -> ssl.SSLContext | bool:
+def ssl_context(options: OneRosterApiSettings) -> ssl.SSLContext | bool:
     """What httpx's ``verify`` gets: system CAs, a custom CA bundle, or (only if asked) no verification."""
     if not options.verify_tls:
         return False
@@ -154,7 +154,7 @@ def ssl_context(options: ApiOptions) -> ssl.SSLContext | bool:
     return ssl.create_default_context()
 
 
-def new_client(options: ApiOptions, auth: httpx.Auth | None = None) -> httpx.Client:
+def new_client(options: OneRosterApiSettings, auth: httpx.Auth | None = None) -> httpx.Client:
     """A client that never follows redirects (credentials stay with the configured host) and reads every
     response within ``max_response_mb`` and ``deadline`` (:mod:`rostersync.api.bounded`)."""
     import httpx
@@ -172,7 +172,7 @@ def new_client(options: ApiOptions, auth: httpx.Auth | None = None) -> httpx.Cli
     )
 
 
-def request(client: httpx.Client, method: str, url: str, options: ApiOptions,
+def request(client: httpx.Client, method: str, url: str, options: OneRosterApiSettings,
             send: Callable[[], httpx.Response] | None = None, **kwargs: Any) -> httpx.Response:
     """Send with retries. Returns a 2xx response; raises NotShared (403/404) or SourceError otherwise."""
     import httpx

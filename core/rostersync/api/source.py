@@ -22,7 +22,7 @@ from rostersync.errors import SourceError
 if TYPE_CHECKING:
     import httpx
 
-    from rostersync.api.settings import ApiOptions
+    from rostersync.api.settings import OneRosterApiSettings
 
 
 @attrs.frozen
@@ -47,7 +47,7 @@ ENDPOINTS = (
 class ApiSource:
     """Use as a context manager; closes its client and page pool."""
 
-    def __init__(self, options: ApiOptions) -> None:
+    def __init__(self, options: OneRosterApiSettings) -> None:
         self.options = options
         self.auth = make_auth(options)
         self.client: httpx.Client = new_client(options, self.auth)
@@ -63,7 +63,7 @@ class ApiSource:
         self.client.close()
 
     def url(self, path: str) -> str:
-        return self.options.base_url.rstrip("/") + "/" + path.lstrip("/")
+        return self.options.api_root().rstrip("/") + "/" + path.lstrip("/")
 
     def get_page(self, path: str, keys: tuple[str, ...], params: dict[str, str], offset: int, limit: int) -> Page:
         url = self.url(path)

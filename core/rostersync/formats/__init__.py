@@ -1,0 +1,49 @@
+"""Wire formats: what turns a transport's raw rows into canonical records.
+
+Format plugins register :class:`Format` objects through ``rostersync_register_formats``; the host
+keeps them in a dict keyed by name (``oneroster-1.1-csv``, ``oneroster-1.2-json``, ``clever-csv``...)
+and refuses a second format of a taken name, naming both packages. A transport names the format of
+each :class:`~rostersync.batches.RawBatch` it yields; the engine hands the batch to that format's
+``map``, once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import attrs
+
+from rostersync.errors import SourceError
+
+if TYPE_CHECKING:
+    from rostersync.batches import MappedBatch, RawBatch
+
+#: map(batch): validate one raw batch into canonical records; invalid rows go to ``MappedBatch.errors``
+Map = Callable[["RawBatch"], "MappedBatch | None"]
+
+
+@attrs.frozen
+class Format:
+    """One wire format. ``map`` raises :class:`~rostersync.errors.DataError` for a problem with the
+    whole file (a broken header) and returns invalid rows in ``MappedBatch.errors`` (a sync refuses a
+    batch with errors; ``rostersync validate`` lists them all); columns it does not map go to each
+    record's ``extra``. ``package``/``version`` are filled in by the host."""
+
+    name: str
+    title: str
+    map: Map
+    package: str = ""
+    version: str = ""
+
+
+def map_raw(formats: dict[str, Format], raw: RawBatch) -> MappedBatch:
+    """Map one raw batch with the format it names (``formats``: :func:`rostersync.plugins.get_formats`)."""
+    fmt = formats.get(raw.format)
+    if fmt is None:
+        raise SourceError(f"no installed format plugin reads {raw.format!r} (installed: {', '.join(formats)})",
+                          raw.location)
+    mapped = fmt.map(raw)
+    if mapped is None:
+        raise SourceError(f"format {raw.format} cannot read {raw.entity} records", raw.location)
+    return mapped

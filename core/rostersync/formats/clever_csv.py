@@ -1,4 +1,4 @@
-"""Clever SFTP CSV -> canonical records (the ``rostersync_map`` hook for ``clever-csv`` streams).
+"""Clever SFTP CSV -> canonical records (the ``clever-csv`` formats).
 
 Clever's files (schools, students, teachers, staff, sections, enrollments) are read by header name in
 any case (Genesis sends ``Dob``, Clever documents ``DOB``) and in any column order; columns Clever
@@ -28,6 +28,7 @@ from typing import Any
 
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
+from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats.columns import Column, FileSpec, RowProblem, map_rows
 from rostersync.formats.oneroster_csv import grades_finish
@@ -391,8 +392,7 @@ MAPPINGS: dict[tuple[str, str, str], tuple[FileSpec, Any]] = {
 }
 
 
-@hookimpl
-def rostersync_map(batch: RawBatch) -> MappedBatch | None:
+def map_batch(batch: RawBatch) -> MappedBatch | None:
     if not batch.format.startswith(CLEVER):
         return None
     file = batch.location.rsplit("/", 1)[-1].lower()
@@ -403,3 +403,12 @@ def rostersync_map(batch: RawBatch) -> MappedBatch | None:
         return None
     spec, finish = found
     return map_rows(batch, spec, finish)
+
+
+@hookimpl
+def rostersync_register_formats(register):  # type: ignore[no-untyped-def]
+    register(Format(CLEVER, "Clever CSV (schools, students, teachers, staff, sections, enrollments)", map_batch))
+    register(Format(COURSES, "Clever CSV: courses derived from sections.csv", map_batch))
+    register(Format(TERMS, "Clever CSV: terms derived from sections.csv", map_batch))
+    register(Format(CONTACTS, "Clever CSV: guardians from students.csv's contact columns", map_batch))
+    register(Format(SECTION_TEACHERS, "Clever CSV: co-teacher enrollments from sections.csv", map_batch))

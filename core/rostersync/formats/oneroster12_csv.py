@@ -1,4 +1,4 @@
-"""OneRoster 1.2 CSV -> the same canonical model as 1.1 (the ``rostersync_map`` hook for ``oneroster-1.2-csv``).
+"""OneRoster 1.2 CSV -> the same canonical model as 1.1 (the ``oneroster-1.2-csv`` format).
 
 What differs from 1.1: users.csv has no ``role``/``orgSourcedIds`` (they live in the new roles.csv,
 one row per user and org) and gains ``userMasterIdentifier``, ``preferredGivenName/MiddleName/
@@ -19,6 +19,7 @@ from typing import Any
 
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
+from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats.columns import Column, FileSpec, map_rows
 from rostersync.formats.oneroster_csv import FILES as FILES_11
@@ -116,10 +117,14 @@ def users_finish(values: dict[str, Any]) -> list[str]:
     return grades_finish(values)
 
 
-@hookimpl
-def rostersync_map(batch: RawBatch) -> MappedBatch | None:
+def map_batch(batch: RawBatch) -> MappedBatch | None:
     if batch.format != ONEROSTER_12 or batch.entity not in FILES:
         return None
     if batch.entity == "users":
         return map_rows(batch, FILES["users"], users_finish)
     return map_file(batch, FILES[batch.entity])
+
+
+@hookimpl
+def rostersync_register_formats(register):  # type: ignore[no-untyped-def]
+    register(Format(ONEROSTER_12, "OneRoster 1.2 CSV (roles and user profiles folded into users)", map_batch))

@@ -1,4 +1,4 @@
-"""OneRoster 1.1 CSV -> canonical records (the ``rostersync_map`` hook for ``oneroster-1.1-csv``).
+"""OneRoster 1.1 CSV -> canonical records (the ``oneroster-1.1-csv`` format).
 
 All 14 files of the 1.1 CSV binding: the manifest is read by the bundle reader; the roster files map
 to the canonical model; gradebook and resource files (categories, lineItems, results, resources,
@@ -16,6 +16,7 @@ import attrs
 
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
+from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats.columnar import map_columns
 from rostersync.formats.columns import Column, FileSpec, RowProblem, map_rows
@@ -226,8 +227,12 @@ def map_file(batch: RawBatch, spec: FileSpec) -> MappedBatch:
     return map_rows(batch, spec, grades_finish if grades else None)
 
 
-@hookimpl
-def rostersync_map(batch: RawBatch) -> MappedBatch | None:
+def map_batch(batch: RawBatch) -> MappedBatch | None:
     if batch.format != ONEROSTER_11 or batch.entity not in FILES:
         return None
     return map_file(batch, FILES[batch.entity])
+
+
+@hookimpl
+def rostersync_register_formats(register):  # type: ignore[no-untyped-def]
+    register(Format(ONEROSTER_11, "OneRoster 1.1 CSV (the 14 files of a bundle)", map_batch))

@@ -1,4 +1,4 @@
-"""OneRoster REST JSON (1.1 and 1.2) -> canonical records: the ``rostersync_map`` hook for
+"""OneRoster REST JSON (1.1 and 1.2) -> canonical records: the formats
 ``oneroster-1.1-json`` and ``oneroster-1.2-json``.
 
 A raw batch holds the objects of one or more pages of a collection endpoint; its location is the
@@ -25,6 +25,7 @@ import attrs
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
 from rostersync.errors import DataError
+from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats.oneroster_csv import grades_finish
 from rostersync.model import (
@@ -359,11 +360,16 @@ def map_objects(batch: RawBatch, version: str,
     return MappedBatch(batch.entity, batch.location, records, batch.mode, warnings)
 
 
-@hookimpl
-def rostersync_map(batch: RawBatch) -> MappedBatch | None:
+def map_batch(batch: RawBatch) -> MappedBatch | None:
     version = FORMATS.get(batch.format)
     if version is None or batch.entity not in ENTITIES:
         return None
     record_type = ENTITIES[batch.entity][0]
     finish = grades_finish if "grades_raw" in attrs.fields_dict(record_type) else None
     return map_objects(batch, version, finish)
+
+
+@hookimpl
+def rostersync_register_formats(register):  # type: ignore[no-untyped-def]
+    for name, version in FORMATS.items():
+        register(Format(name, f"OneRoster {version} REST JSON (collection pages)", map_batch))

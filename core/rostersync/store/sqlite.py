@@ -30,12 +30,6 @@ from rostersync.store.schema import BOOKKEEPING, TABLES, StoredRows, TableSpec, 
 
 KEY = ("school", "source", "sourced_id")
 
-# Python's sqlite3 binds str/int/float directly but sends every other value, None included, through
-# its adapter lookup, which fails by raising and clearing two AttributeErrors: ~1 us per NULL. Staged
-# rows are mostly NULLs (optional columns), so that lookup was half the cost of staging a row. A
-# registered adapter for None is found in the first dict lookup and binds NULL exactly as before.
-sqlite3.register_adapter(type(None), lambda value: value)
-
 
 def utcnow() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -19,9 +19,11 @@ import datetime as dt
 from collections.abc import Iterator
 
 from rostersync import hookimpl
+from rostersync.api.settings import OneRosterApiSettings
 from rostersync.batches import RawBatch
 from rostersync.connector import CheckStep, Connector, FetchContext
 from rostersync.errors import RostersyncError
+from rostersync.transport import Transport
 
 KIND = "oneroster-api"
 #: Pages are grouped into raw batches of about this many rows (per-batch work is paid per group).
@@ -33,13 +35,12 @@ def cursor_for(start: dt.datetime, overlap_seconds: int) -> str:
     return (start - dt.timedelta(seconds=overlap_seconds)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _fetch(context: FetchContext) -> Iterator[RawBatch]:
+def fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch]:
     from rostersync.api.http import NotShared
     from rostersync.api.paging import batched
-    from rostersync.api.settings import ApiOptions
     from rostersync.api.source import ENDPOINTS, ApiSource
 
-    options = ApiOptions.from_settings(context.settings)
+    options: OneRosterApiSettings = context.settings
     started = dt.datetime.now(dt.UTC)
     previous: dict[str, str] = dict(context.state.get("delta") or {}) if options.delta else {}
     cursors: dict[str, str] = {}
@@ -63,26 +64,18 @@ def _fetch(context: FetchContext) -> Iterator[RawBatch]:
         context.next_state["delta"] = cursors
 
 
-@hookimpl
-def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch] | None:
-    if connector.kind != KIND:
-        return None
-    return _fetch(context)
-
-
 def _checks(context: FetchContext) -> Iterator[CheckStep]:
     from rostersync.api.auth import ClientCredentials
     from rostersync.api.http import NotShared
-    from rostersync.api.settings import ApiOptions
     from rostersync.api.source import ENDPOINTS, ApiSource
 
+    options: OneRosterApiSettings = context.settings
     try:
-        options = ApiOptions.from_settings(context.settings)
         source = ApiSource(options)
     except RostersyncError as exc:
         yield CheckStep("settings", False, str(exc))
         return
-    yield CheckStep("settings", True, f"OneRoster {options.version} at {options.base_url}, {options.auth}")
+    yield CheckStep("settings", True, f"OneRoster {options.version} at {options.api_root()}, {options.auth}")
     with source:
         if isinstance(source.auth, ClientCredentials):
             try:
@@ -90,7 +83,7 @@ def _checks(context: FetchContext) -> Iterator[CheckStep]:
             except RostersyncError as exc:
                 yield CheckStep("token", False, str(exc))
                 return
-            yield CheckStep("token", True, f"access token from {options.token_url}")
+            yield CheckStep("token", True, f"access token from {options.token_endpoint()}")
         for endpoint in ENDPOINTS:
             if endpoint.entity == "demographics" and not options.demographics:
                 continue
@@ -112,10 +105,13 @@ def _checks(context: FetchContext) -> Iterator[CheckStep]:
             yield CheckStep(endpoint.path, True, f"{page.url}: {total}")
 
 
-@hookimpl
-def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
-    if connector.kind != KIND:
-        return None
+def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
     return list(_checks(context))
+
+
+@hookimpl
+def rostersync_register_transports(register):  # type: ignore[no-untyped-def]
+    register(Transport(KIND, "A OneRoster 1.1 or 1.2 REST API (OAuth 2 or OAuth 1)", OneRosterApiSettings,
+                       fetch, check))
 
 

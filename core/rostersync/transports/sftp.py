@@ -7,7 +7,7 @@ hands the folder to :func:`rostersync.csvbundle.read_bundle`, like the local-fol
 connection is closed before any row is parsed. With ``archive`` on, the drop is moved into
 ``archive/`` on the server once the run has committed.
 
-Settings are those of :class:`rostersync_connectors.sftp_csv.SftpSettings`.
+Settings: :class:`~rostersync.transports.sftp_settings.SftpSettings` (or a connector's subclass of it).
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any
 from rostersync import hookimpl
 from rostersync.connector import CheckStep, Connector, FetchContext
 from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
+from rostersync.transport import Transport
 from rostersync.transports.sftp_archive import archive_drop
 from rostersync.transports.sftp_download import download_drop
 from rostersync.transports.sftp_drops import REMOTE_FOLDER, Choice, Drop, choose_drop, iso, list_drops
 from rostersync.transports.sftp_session import SESSION_STEPS, Session, SftpError, location, open_session
+from rostersync.transports.sftp_settings import SftpSettings
 from rostersync.transports.zipdrop import extract_zip
 
 if TYPE_CHECKING:
@@ -33,15 +35,8 @@ if TYPE_CHECKING:
 KIND = "sftp"
 
 
-@hookimpl
-def rostersync_fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch] | None:
-    if connector.kind != KIND:
-        return None
-    return _fetch(context)
-
-
-def _fetch(context: FetchContext) -> Iterator[RawBatch]:
-    settings = context.settings
+def fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch]:
+    settings: SftpSettings = context.settings
     folder = pull_drop(context)
     from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
 
@@ -128,10 +123,7 @@ def _archive(context: FetchContext, drop: Drop) -> list[str]:
 STAGES = (*SESSION_STEPS, REMOTE_FOLDER, "drop", "download", "required files")
 
 
-@hookimpl
-def rostersync_check(connector: Connector, context: FetchContext) -> list[CheckStep] | None:
-    if connector.kind != KIND:
-        return None
+def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
     steps: list[CheckStep] = []
     try:
         _check(context, steps)
@@ -175,3 +167,9 @@ def _check(context: FetchContext, steps: list[CheckStep]) -> None:
     plan = bundle_plan(_bundle_folder(choice.drop, files, context))
     listed = ", ".join(f"{name} ({mode})" for name, _entity, mode in plan)
     steps.append(CheckStep("required files", True, listed or "manifest declares no files"))
+
+
+@hookimpl
+def rostersync_register_transports(register):  # type: ignore[no-untyped-def]
+    register(Transport(KIND, "The newest complete drop on an SFTP server (pulled over SSH)", SftpSettings,
+                       fetch, check))
