@@ -38,7 +38,9 @@ def test_config_errors_are_one_clear_line_with_exit_code_2(cli, project: Path):
     missing = cli("enable", "x", "csv-folder")
     assert missing.exit_code == 2 and "path: required setting is missing" in missing.output
     unknown = cli("enable", "x", "no-such-connector")
-    assert unknown.exit_code == 2 and "installed: csv-folder" in unknown.output
+    assert unknown.exit_code == 2 and "rostersync connectors list shows the" in unknown.output
+    typo = cli("enable", "x", "csv-foldr")
+    assert typo.exit_code == 2 and "did you mean 'csv-folder'?" in typo.output
     assert cli("sync", "x").exit_code == 2
 
 

@@ -54,8 +54,8 @@ def test_builtin_connector_is_listed_with_package_and_version(run_cli):
     listed = _list(run_cli, None)
     assert listed["csv-folder"] == {"name": "csv-folder",
                                     "title": "Roster CSV files (OneRoster 1.1/1.2 or Clever) in a local folder or zip",
-                                    "kind": "local-folder", "version": rostersync.__version__,
-                                    "package": "rostersync"}
+                                    "kind": "local-folder", "basis": "generic",
+                                    "version": rostersync.__version__, "package": "rostersync"}
 
 
 def test_an_installed_third_party_plugin_is_listed(run_cli, installed_plugin):

@@ -107,39 +107,60 @@ def connectors() -> None:
 @connectors.command("list")
 @json_option
 def connectors_list(as_json: bool) -> None:
-    """List every installed connector with the package that provides it."""
+    """List every installed connector, grouped by kind: what its facts rest on and its package."""
     from rostersync.output import emit
     from rostersync.plugins import get_connectors
 
-    rows = [{"name": c.name, "title": c.title, "kind": c.kind, "version": c.version, "package": c.package}
-            for c in get_connectors().values()]
-    emit(rows, ["name", "title", "kind", "version", "package"], as_json=as_json, empty="no connectors installed")
+    rows = [{"name": c.name, "title": c.title, "kind": c.kind, "basis": c.basis, "version": c.version,
+             "package": c.package} for c in get_connectors().values()]
+    if as_json:
+        emit(rows, [], as_json=True)
+        return
+    kinds = sorted({r["kind"] for r in rows})
+    for kind in kinds:
+        emit([r for r in rows if r["kind"] == kind], ["name", "title", "basis", "version", "package"], as_json=False,
+             title=f"kind: {kind}")
+    if not rows:
+        emit([], [], as_json=False, empty="no connectors installed")
 
 
 @connectors.command("show")
 @click.argument("name")
 @json_option
 def connectors_show(name: str, as_json: bool) -> None:
-    """Show a connector's settings (required, default, secret) and documentation."""
+    """Show a connector's settings (required, default, secret), the addresses it derives, its sources."""
     import attrs
 
-    from rostersync.connector import describe_settings
+    from rostersync.connector import describe_settings, example_urls
     from rostersync.output import console, emit, emit_json
     from rostersync.plugins import get_connector
 
     connector = get_connector(name)
     settings = [attrs.asdict(s) for s in describe_settings(connector)]
+    urls = example_urls(connector)
+    sources = [attrs.asdict(s) for s in connector.sources]
     if as_json:
         emit_json({"name": connector.name, "title": connector.title, "kind": connector.kind,
-                   "package": connector.package, "version": connector.version, "docs": connector.docs,
-                   "settings": settings})
+                   "package": connector.package, "version": connector.version, "basis": connector.basis,
+                   "homepage": connector.homepage, "setup": connector.setup, "docs": connector.docs,
+                   "derived_urls": urls, "quirks": [{"name": q.name, "description": q.description}
+                                                    for q in connector.quirks],
+                   "settings": settings, "sources": sources})
         return
     console.print(f"[bold]{connector.name}[/] - {connector.title}\n"
-                  f"kind: {connector.kind}   package: {connector.package} {connector.version}\n")
+                  f"kind: {connector.kind}   facts: {connector.basis}   package: {connector.package} "
+                  f"{connector.version}" + (f"\nhomepage: {connector.homepage}" if connector.homepage else "") + "\n")
     if connector.docs:
         console.print(connector.docs + "\n")
+    if urls:
+        console.print("Derived addresses (from the example answers; yours come from your settings):")
+        for key, value in urls.items():
+            console.print(f"  {key}: {value or '(not public: set it)'}")
+        console.print()
     emit(settings, ["name", "type", "required", "default", "secret", "help"], as_json=False, title="Settings",
          empty="no settings")
+    if sources:
+        emit(sources, ["tag", "where", "fact"], as_json=False, title="Sources")
 
 
 @main.command("plugins")

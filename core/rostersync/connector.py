@@ -21,21 +21,23 @@ from rostersync.secrets import SecretRef
 NOTHING = attrs.NOTHING
 
 
-def setting(help: str, default: Any = NOTHING, secret: bool = False, validator: Any = None) -> Any:
+def setting(help: str, default: Any = NOTHING, secret: bool = False, validator: Any = None,
+            type: Any = None) -> Any:
     """Declare one connector setting: its help text, its default (none = required), secrecy and an
-    optional attrs validator (run when the settings are structured: ``enable`` refuses a bad value)."""
+    optional attrs validator (run when the settings are structured: ``enable`` refuses a bad value).
+    ``type`` is only for classes built with ``attrs.make_class`` (an annotation says it otherwise)."""
     return attrs.field(default=default, validator=validator, metadata={"help": help, "secret": secret},
-                       kw_only=True)
+                       kw_only=True, type=type)
 
 
-def choice(help: str, choices: tuple[str, ...], default: Any = NOTHING) -> Any:
+def choice(help: str, choices: tuple[str, ...], default: Any = NOTHING, type: Any = None) -> Any:
     """A string setting limited to ``choices``; the one way every enumerated setting is validated."""
 
     def check(_instance: object, attribute: attrs.Attribute, value: str) -> None:
         if value not in choices:
             raise ValueError(f"{attribute.name}: {value!r} is not one of: {', '.join(choices)}")
 
-    return setting(f"{help} ({' | '.join(choices)})", default=default, validator=check)
+    return setting(f"{help} ({' | '.join(choices)})", default=default, validator=check, type=type)
 
 
 def positive(_instance: object, attribute: attrs.Attribute, value: float) -> None:
@@ -44,13 +46,45 @@ def positive(_instance: object, attribute: attrs.Attribute, value: float) -> Non
         raise ValueError(f"{attribute.name}: must be greater than 0 (got {value})")
 
 
+#: what a connector's facts rest on, as ``connectors list`` shows it
+BASES = ("vendor docs", "integrator docs", "none public", "generic")
+
+
+@attrs.frozen
+class Source:
+    """Where a fact about an SIS comes from: a URL (or ``repo/path`` of public code), its kind
+    (``[doc]`` the vendor's documentation, ``[3p]`` an integrator's, ``[code]`` public code) and the fact."""
+
+    where: str
+    tag: str
+    fact: str
+
+
+@attrs.frozen
+class Quirk:
+    """Something an SIS does differently, and the fix rostersync applies, per raw batch.
+
+    ``fix(batch)`` returns the batch repaired (a new :class:`~rostersync.batches.RawBatch`, or the same
+    one); it runs on the batches whose format is in ``formats``, before the format maps them, so the
+    format's validation still applies to what the fix produced. Keep a fix small and give it a test.
+    """
+
+    name: str
+    description: str
+    formats: tuple[str, ...]
+    fix: Callable[[Any], Any]
+
+
 @attrs.frozen
 class Connector:
     """A source rostersync can sync from.
 
     ``kind`` selects the transport plugin that fetches for it (``local-folder``, ``sftp``,
     ``oneroster-api``...); ``settings`` is the attrs class its configuration structures into.
-    ``package``/``version`` are filled in by the host from the plugin that registered it.
+    ``basis`` says what its facts rest on (one of :data:`BASES`), ``sources`` where each came from,
+    ``setup`` where in the SIS an administrator turns the export or API on, and ``quirks`` the fixes
+    applied to its raw batches. ``package``/``version`` are filled in by the host from the plugin
+    that registered it.
     """
 
     name: str
@@ -58,8 +92,24 @@ class Connector:
     kind: str
     settings: type
     docs: str = ""
+    homepage: str = ""
+    basis: str = "generic"
+    setup: str = ""
+    sources: tuple[Source, ...] = ()
+    quirks: tuple[Quirk, ...] = ()
     package: str = ""
     version: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.basis not in BASES:
+            raise ValueError(f"connector {self.name}: basis {self.basis!r} is not one of {', '.join(BASES)}")
+
+    def repair(self, batch: Any) -> Any:
+        """``batch`` (a RawBatch) after the quirk fixes that apply to its format, in order."""
+        for quirk in self.quirks:
+            if batch.format in quirk.formats:
+                batch = quirk.fix(batch)
+        return batch
 
 
 @attrs.frozen
@@ -107,6 +157,17 @@ def describe_settings(connector: Connector) -> list[SettingInfo]:
             )
         )
     return out
+
+
+def example_urls(connector: Connector) -> dict[str, str]:
+    """For a connector whose settings derive addresses (``api_root``/``token_endpoint``), those addresses
+    filled from each input's example answer, so ``connectors show`` can say what they look like."""
+    profile = getattr(connector.settings, "profile", None)
+    url = getattr(profile, "url", None)
+    if url is None:
+        return {}
+    answers = {i.name: i.example or f"<{i.name}>" for i in profile.inputs}
+    return {"base_url": url(profile.base_url, answers), "token_url": url(profile.token_url, answers)}
 
 
 def _parse_bool(value: Any, _type: Any) -> bool:

@@ -151,7 +151,7 @@ def _stage(connector: Connector, context: FetchContext, staging: StagingArea, sc
     # batch is refused, rather than whenever the garbage collector gets to it
     with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
         for raw in stream:
-            mapped = map_raw(formats, raw)
+            mapped = map_raw(formats, connector.repair(raw))
             mapped.raise_errors()
             mapped = scope.filter(mapped, staging)
             staging.write(mapped)

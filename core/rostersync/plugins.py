@@ -160,8 +160,12 @@ def _check_settings_class(connector: Connector, transport: Transport) -> None:
 def get_connector(name: str) -> Connector:
     connectors = get_connectors()
     if name not in connectors:
-        known = ", ".join(connectors) or "none"
-        raise ConfigError(f"no connector named {name!r} is installed (installed: {known})")
+        import difflib
+
+        close = difflib.get_close_matches(name, list(connectors), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        raise ConfigError(f"no connector named {name!r} is installed ({hint}rostersync connectors list shows "
+                          f"the {len(connectors)} installed)")
     return connectors[name]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import attrs
 
@@ -36,7 +37,8 @@ def redact(text: str) -> str:
 def remember(value: str) -> str:
     """Register a secret obtained elsewhere (e.g. an OAuth access token) for redaction."""
     if len(value) >= 4:  # shorter strings would blank out ordinary words
-        _revealed.add(value)
+        # as written, and as it appears in a URL or form (a GET token request, a Basic header's input)
+        _revealed.update({value, quote(value, safe=""), quote_plus(value)})
     return value
 
 

@@ -1,14 +1,18 @@
 """Authentication for OneRoster APIs, as httpx auth classes.
 
-* OAuth 2 client credentials (1.2, and 1.1 servers that offer it): the token request body is built
-  and the token response validated by oauthlib; the token is cached for the fetch (one per source),
-  renewed shortly before it expires, and renewed once more when the server answers 401 anyway
-  (a token revoked early), then the request is replayed once.
+* OAuth 2 (client credentials, or the password grant some SIS use: an SIS account's username and
+  password beside the client credentials): the token request body is built and the token response
+  validated by oauthlib; the client credentials go in a Basic header, the form body or both
+  (``client_auth``), by POST or, where an SIS requires it, GET (``token_method``). The token is cached
+  for the fetch (one per source), renewed shortly before it expires, and renewed once more when the
+  server answers 401 anyway (a token revoked early) - or 500, for servers that say "expired" that way
+  (``refresh_on_500``) - then the request is replayed once. Cookies the token response sets (a load
+  balancer's affinity cookie) are sent with every later request of the fetch.
 * OAuth 1.0a two-legged signing (1.1): every request is signed by oauthlib (HMAC-SHA256 or HMAC-SHA1)
   rather than by hand-written signing code.
 
-The client secret is read from its reference when the auth object is built and lives only in it:
-never in a URL, a message or an exception.
+The client secret and password are read from their references when the auth object is built and live
+only in it: never in a URL, a message or an exception.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -37,7 +41,9 @@ class ClientCredentials(httpx.Auth):
     def __init__(self, options: OneRosterApiSettings) -> None:
         self.options = options
         self._secret = options.client_secret.reveal()
+        self._password = options.password.reveal() if options.password is not None else ""
         self._lock = threading.Lock()
+        self.cookies: dict[str, str] = {}
         self._token: str | None = None
         self._renew_at = 0.0
         self.issued = 0  # tokens fetched, for check output and tests
@@ -57,17 +63,13 @@ class ClientCredentials(httpx.Auth):
             return self._token
 
     def _fetch(self) -> None:
-        from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+        from oauthlib.oauth2 import OAuth2Error
 
         opts = self.options
-        oauth = BackendApplicationClient(opts.client_id)
-        scope = list(opts.scopes) or None
+        oauth, body = self._token_body()
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         auth = None
-        if opts.client_auth == "body":
-            body = oauth.prepare_request_body(scope=scope, include_client_id=True, client_secret=self._secret)
-        else:  # RFC 6749 2.3.1: form-encode id and secret, then HTTP Basic
-            body = oauth.prepare_request_body(scope=scope)
+        if opts.client_auth in ("basic", "both"):  # RFC 6749 2.3.1: form-encode id and secret, then HTTP Basic
             auth = httpx.BasicAuth(quote(opts.client_id, safe=""), quote(self._secret, safe=""))
         with new_client(opts) as client:
             response = _token_request(client, opts, body, headers, auth)
@@ -84,22 +86,55 @@ class ClientCredentials(httpx.Auth):
         lifetime = float(token.get("expires_in") or 3600)
         self._token = str(token["access_token"])
         self._renew_at = time.monotonic() + lifetime - min(LEEWAY, lifetime / 10)
+        self.cookies = dict(response.cookies.items())
         self.issued += 1
+
+    def _token_body(self) -> tuple[Any, str]:
+        """oauthlib's client for the grant and the form it builds (client credentials in it when asked)."""
+        from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient
+
+        opts = self.options
+        scope = list(opts.scopes) or None
+        in_body = opts.client_auth in ("body", "both")
+        secret = {"include_client_id": True, "client_secret": self._secret} if in_body else {}
+        if opts.auth == "oauth2-password":
+            oauth: Any = LegacyApplicationClient(opts.client_id)
+            return oauth, oauth.prepare_request_body(username=opts.username, password=self._password, scope=scope,
+                                                     **secret)
+        oauth = BackendApplicationClient(opts.client_id)
+        return oauth, oauth.prepare_request_body(scope=scope, **secret)
 
     def auth_flow(self, req: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         used = self.token()
         req.headers["Authorization"] = f"Bearer {used}"
+        self._add_cookies(req)
         response = yield req
-        if response.status_code == 401:
+        if response.status_code == 401 or (response.status_code == 500 and self.options.refresh_on_500):
             req.headers["Authorization"] = f"Bearer {self.token(stale=used)}"
+            self._add_cookies(req)
             yield req
+
+    def _add_cookies(self, req: httpx.Request) -> None:
+        """The token response's cookies, unless the request already carries a cookie of that name."""
+        if not self.cookies:
+            return
+        sent = dict(part.strip().split("=", 1) for part in req.headers.get("Cookie", "").split(";") if "=" in part)
+        merged = {**self.cookies, **sent}
+        req.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in merged.items())
 
 
 def _token_request(client: httpx.Client, opts: OneRosterApiSettings, body: str, headers: dict[str, str],
                    auth: httpx.Auth | None) -> httpx.Response:
+    url = opts.token_endpoint()
+
+    def send() -> httpx.Response:
+        if opts.token_method == "GET":  # the form goes in the query string, after any the URL has
+            separator = "&" if "?" in url else "?"
+            return client.get(url + separator + body, headers={"Accept": "application/json"}, auth=auth)
+        return client.post(url, content=body, headers=headers, auth=auth)
+
     try:
-        return request(client, "POST", opts.token_endpoint(), opts,
-                       send=lambda: client.post(opts.token_endpoint(), content=body, headers=headers, auth=auth))
+        return request(client, opts.token_method, url, opts, send=send)
     except SourceError as exc:
         raise SourceError(f"could not get an access token: {exc}") from None
 
@@ -128,6 +163,6 @@ class OAuth1Signature(httpx.Auth):
 
 
 def make_auth(options: OneRosterApiSettings) -> httpx.Auth:
-    if options.auth == "oauth2-client-credentials":
+    if options.auth.startswith("oauth2"):
         return ClientCredentials(options)
     return OAuth1Signature(options)

@@ -18,8 +18,10 @@ from rostersync.secrets import SecretRef
 from rostersync.settings import ReferenceCheckSettings
 
 VERSIONS = ("1.1", "1.2")
-AUTH_MODES = ("oauth2-client-credentials", "oauth1-hmac-sha256", "oauth1-hmac-sha1")
-CLIENT_AUTH = ("basic", "body")
+AUTH_MODES = ("oauth2-client-credentials", "oauth2-password", "oauth1-hmac-sha256", "oauth1-hmac-sha1")
+#: where OAuth 2 client credentials go: an HTTP Basic header, the form body, or both (some SIS want both)
+CLIENT_AUTH = ("basic", "body", "both")
+TOKEN_METHODS = ("POST", "GET")
 
 
 @attrs.frozen
@@ -32,8 +34,13 @@ class OneRosterApiSettings(ReferenceCheckSettings):
     version: str = choice("OneRoster version the server speaks", VERSIONS, default="1.1")
     auth: str = choice("How requests are authorised (OAuth 1 is two-legged signing)", AUTH_MODES,
                        default="oauth2-client-credentials")
-    client_auth: str = choice("OAuth 2: send the client credentials in a Basic header (basic) or the form "
-                              "body (body)", CLIENT_AUTH, default="basic")
+    client_auth: str = choice("OAuth 2: send the client credentials in a Basic header (basic), the form body "
+                              "(body) or both", CLIENT_AUTH, default="basic")
+    token_method: str = choice("HTTP method of the OAuth 2 token request (GET sends the form as a query string)",
+                               TOKEN_METHODS, default="POST")
+    username: str = setting("oauth2-password: the SIS account the token is asked for", default="")
+    password: SecretRef | None = setting("oauth2-password: that account's password (env:NAME or file:PATH)",
+                                         default=None, secret=True)
     scopes: tuple[str, ...] = setting("OAuth 2 scopes to request (comma list); none = the server's default",
                                       default=())
     page_size: int = setting("Rows asked per page (limit); the server may return fewer", default=100,
@@ -60,6 +67,10 @@ class OneRosterApiSettings(ReferenceCheckSettings):
                           "runs ask only for changes", default=False)
     delta_overlap: int = setting("Seconds subtracted from the last run's start for the next delta "
                                  "(clock skew, long runs)", default=300)
+    sort: str = setting("Field every collection request is sorted by (sort=FIELD&orderBy=asc), for servers "
+                        "whose unsorted pages may skip or repeat rows; empty: the server's order", default="")
+    refresh_on_500: bool = setting("The server answers an expired token with 500: get a new token and retry "
+                                   "once", default=False)
     school_paths: bool = setting("Use /schools/{id}/classes and /schools/{id}/enrollments for the school's "
                                  "org ids", default=True)
 
@@ -70,6 +81,8 @@ class OneRosterApiSettings(ReferenceCheckSettings):
         if self.auth.startswith("oauth2") and not self.token_endpoint():
             raise ValueError(f"token_url is required for auth {self.auth} "
                              "(rostersync enable SCHOOL CONNECTOR --set token_url=https://...)")
+        if self.auth == "oauth2-password" and not (self.username and self.password):
+            raise ValueError("auth oauth2-password needs username and password (a secret reference)")
 
     def api_root(self) -> str:
         """The URL the OneRoster paths (``/users``...) are appended to. An SIS connector derives it."""

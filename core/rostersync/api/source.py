@@ -68,6 +68,8 @@ class ApiSource:
     def get_page(self, path: str, keys: tuple[str, ...], params: dict[str, str], offset: int, limit: int) -> Page:
         url = self.url(path)
         query = {**params, "limit": str(limit), "offset": str(offset)}
+        if self.options.sort:
+            query.update(sort=self.options.sort, orderBy="asc")
         response = request(self.client, "GET", url, self.options, params=query)
         where = redact(str(response.request.url))
         try:

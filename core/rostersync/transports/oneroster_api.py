@@ -75,7 +75,8 @@ def _checks(context: FetchContext) -> Iterator[CheckStep]:
     except RostersyncError as exc:
         yield CheckStep("settings", False, str(exc))
         return
-    yield CheckStep("settings", True, f"OneRoster {options.version} at {options.api_root()}, {options.auth}")
+    token = f", token URL {options.token_endpoint()}" if options.auth.startswith("oauth2") else ""
+    yield CheckStep("settings", True, f"OneRoster {options.version} at {options.api_root()}, {options.auth}{token}")
     with source:
         if isinstance(source.auth, ClientCredentials):
             try:
