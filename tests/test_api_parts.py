@@ -122,8 +122,10 @@ def test_simulate_command_serves_a_bundle(bundle, tmp_path):
         headers = {"Authorization": f"Bearer {token}"}
         page = httpx.get(f"{base}/orgs", params={"limit": 100}, headers=headers)
         assert page.headers["X-Total-Count"] == "3" and len(page.json()["orgs"]) == 3
-        users = httpx.get(f"{base}/users", params={"limit": 100, "filter": "status='active'"}, headers=headers)
+        users = httpx.get(f"{base}/users", params={"limit": 100, "filter": "status='tobedeleted'"}, headers=headers)
         assert users.json()["users"] == [] and users.headers["X-Total-Count"] == "0"
+        active = httpx.get(f"{base}/users", params={"limit": 100, "filter": "status='active'"}, headers=headers)
+        assert active.headers["X-Total-Count"] == "757"  # a bulk row without a status is active
         assert len(httpx.get(f"{base}/users", params={"limit": 100}, headers=headers).json()["users"]) == 10
         assert httpx.get(f"{base}/demographics", headers=headers).status_code == 403
     finally:

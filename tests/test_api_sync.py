@@ -44,7 +44,7 @@ def test_api_sync_gives_the_same_roster_as_the_csv_bundle(cli, lincoln, bundle, 
     enable_api(sim, auth=auth, client_auth=client_auth, demographics="true", scopes="roster.readonly")
     runs = _json(cli("sync", "lincoln", "--json"))
     assert [(r["source"], r["status"]) for r in runs] == [("csv-folder", "ok"), ("oneroster-api", "ok")]
-    by_source = roster_by_source(db_path)
+    by_source = roster_by_source(db_path, version)
     assert by_source["oneroster-api"] == by_source["csv-folder"]
     assert live_counts(db_path) == LINCOLN
     assert {e.auth for e in sim.requests()} == {seen}
@@ -67,14 +67,14 @@ def test_district_and_two_school_scopes_match_csv(cli, bundle, start_sim, enable
     assert cli("enable", "maple", "csv-folder", "--set", f"path={bundle}").exit_code == 0
     enable_api(sim, school="maple", page_size="100", concurrency="3")
     assert [r["status"] for r in _json(cli("sync", "maple", "--json"))] == ["ok", "ok"]
-    by_source = roster_by_source(db_path)
+    by_source = roster_by_source(db_path, "1.2")
     assert by_source["oneroster-api"] == by_source["csv-folder"]
     assert live_counts(db_path)["users"] == 757
     assert bool(sim.requests("schools/")) == bool(org_ids)
 
 
 def test_delta_sync_asks_only_for_changes_and_full_pulls_everything(cli, lincoln, start_sim, enable_api, db_path):
-    sim = start_sim("1.2")
+    sim = start_sim("1.2", exported_at="2026-06-30T18:00:00.000Z")  # the bundle's rows were exported then
     enable_api(sim, delta="true", delta_overlap="60")
     first = _json(cli("sync", "lincoln", "--json"))[0]
     assert first["status"] == "ok"
