@@ -49,7 +49,7 @@ class RosterData:
         self._index: dict[str, dict[str, dict[str, Any]]] = {}
         self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}  # id -> (object kept alive, its JSON)
         self._selections: dict[Any, list[dict[str, Any]]] = {}
-        serialiser = Serialiser(version, hrefs, self.exported_at, self._org_type)
+        serialiser = Serialiser(version, hrefs, self.exported_at, self.find)
         roles: dict[str, list[dict[str, str]]] = {}
         served = spec.served(version)
         for name, entity, _mode in bundle_plan(Path(bundle)):
@@ -79,10 +79,6 @@ class RosterData:
             if blank:
                 defaulted.add(obj["sourcedId"])
         self._index[entity] = {o["sourcedId"]: o for o in items}
-
-    def _org_type(self, sourced_id: str) -> str | None:
-        org = self.find("orgs", sourced_id)
-        return org.get("type") if org else None
 
     def encoded(self, obj: dict[str, Any]) -> bytes:
         """``obj`` as compact JSON, cached (an edit replaces the object, so its cache entry is never stale)."""

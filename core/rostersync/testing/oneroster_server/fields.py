@@ -34,6 +34,9 @@ class Field:
     kind: str = TEXT
     required: bool = False
     ref: str = ""  # GUIDRef type for REF/REFS
+    #: when the bundle leaves it blank: (entity, column naming its id, key there), e.g. a 1.1 line item's
+    #: school (1.2 requires one) is its class's school
+    derive: tuple[str, str, str] | None = None
 
     @property
     def column(self) -> str:
@@ -41,9 +44,9 @@ class Field:
 
 
 def _f(key: str, kind: str = TEXT, *, column: str | tuple[str, ...] = "", required: bool = False,
-       ref: str = "") -> Field:
+       ref: str = "", derive: tuple[str, str, str] | None = None) -> Field:
     columns = (column,) if isinstance(column, str) and column else tuple(column) or (key,)
-    return Field(key, columns, kind, required, ref)
+    return Field(key, columns, kind, required, ref, derive)
 
 
 COMMON = (_f("sourcedId", required=True), _f("status", required=True), _f("dateLastModified", DATETIME, required=True))
@@ -131,7 +134,8 @@ _BY_VERSION: dict[str, dict[str, tuple[Field, ...]]] = {
             _f("title", required=True), _f("description"), _f("assignDate", DATETIME, required=True),
             _f("dueDate", DATETIME, required=True),
             _f("class", REF, column="classSourcedId", required=True, ref="class"),
-            _f("school", REF, column="schoolSourcedId", required=True, ref="org"),
+            _f("school", REF, column="schoolSourcedId", required=True, ref="org",
+               derive=("classes", "classSourcedId", "school")),
             _f("category", REF, column="categorySourcedId", required=True, ref="category"),
             _f("academicSession", REF, column=("academicSessionSourcedId", "gradingPeriodSourcedId"),
                ref="academicSession"),

@@ -75,8 +75,9 @@ class Serialiser:
     """CSV rows of one bundle -> JSON objects of one version."""
 
     def __init__(self, version: str, hrefs: Hrefs, exported_at: str,
-                 org_type: Callable[[str], str | None]) -> None:
-        self.version, self.hrefs, self.exported_at, self.org_type = version, hrefs, exported_at, org_type
+                 find: Callable[[str, str], dict[str, Any] | None]) -> None:
+        """``find(entity, sourcedId)``: an object served earlier (orgs and classes are read first)."""
+        self.version, self.hrefs, self.exported_at, self.find = version, hrefs, exported_at, find
 
     def ref(self, kind: str, sourced_id: str) -> dict[str, str]:
         sourced_id = sourced_id.strip()
@@ -89,6 +90,8 @@ class Serialiser:
         defaulted = False
         for field in fields:
             text = next((raw[c] for c in field.columns if raw.get(c, "") != ""), "")
+            if not text and field.derive:
+                text = self._derived(field.derive, raw)
             if field.key == "status":
                 defaulted = defaulted or not text
                 obj["status"] = _status(text)
@@ -99,7 +102,7 @@ class Serialiser:
                 obj["roles"] = self.roles(raw.get("role", ""), text)
             elif text != "":
                 obj[field.key] = self.value(field, text)
-            elif field.required:
+            elif field.required and field.kind != REF:
                 obj[field.key] = [] if field.kind == REFS else ""
         if metadata:
             obj["metadata"] = metadata
@@ -144,7 +147,13 @@ class Serialiser:
     def role_12(self, role: str, orgs: tuple[str, ...]) -> str:
         if role.strip().lower() != "administrator":
             return role
-        return ADMINISTRATOR_12[any(self.org_type(o) == "school" for o in orgs)]
+        return ADMINISTRATOR_12[any((self.find("orgs", o) or {}).get("type") == "school" for o in orgs)]
+
+    def _derived(self, derive: tuple[str, str, str], raw: dict[str, str]) -> str:
+        entity, column, key = derive
+        found = self.find(entity, raw.get(column, "").strip())
+        value = found.get(key) if found else None
+        return str(value.get("sourcedId", "")) if isinstance(value, dict) else str(value or "")
 
     def _datetime(self, text: str) -> str:
         when = parse_when(text)
