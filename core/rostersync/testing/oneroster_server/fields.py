@@ -166,3 +166,12 @@ def fields(entity: str, version: str) -> tuple[Field, ...]:
 def served(version: str) -> tuple[str, ...]:
     """The entities the server can serve as objects in ``version``."""
     return (*_SHARED, *_BY_VERSION[version])
+
+
+#: ``metadata``: not a typed field, but filters may reach into it (``metadata.bus='4'``)
+METADATA = Field("metadata", ("",), "metadata")
+
+
+def by_key(entity: str, version: str) -> dict[str, Field]:
+    """The fields of ``entity`` by JSON key, ``metadata`` included: what filter, sort and fields may name."""
+    return {**{f.key: f for f in fields(entity, version)}, "metadata": METADATA}

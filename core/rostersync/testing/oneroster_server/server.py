@@ -43,14 +43,13 @@ from rostersync.testing.oneroster_server.auth import AuthPolicy, auth_kind
 from rostersync.testing.oneroster_server.behaviour import Behaviour
 from rostersync.testing.oneroster_server.data import RosterData
 from rostersync.testing.oneroster_server.errors import ApiError, payload, unknown
-from rostersync.testing.oneroster_server.fields import REF_TARGETS, Field, fields
+from rostersync.testing.oneroster_server.fields import REF_TARGETS, Field, by_key, fields
 from rostersync.testing.oneroster_server.http import Encoded, Server, handler_for
 from rostersync.testing.oneroster_server.query import link_header, read_query, select_fields, sort_objects
 from rostersync.testing.oneroster_server.relaxed import relax
 from rostersync.testing.oneroster_server.routes import COLLECTION, NESTED, SINGLE, Paths, Route, find_route
 
 VERSIONS = ("1.1", "1.2")
-METADATA = Field("metadata", ("",), "metadata")
 
 
 @attrs.define
@@ -87,7 +86,7 @@ class Simulator:
         self.host = host
         self.port = self.server.server_address[1]
         self.data = RosterData(bundle, version, self.href, exported_at)
-        self._fields = {e: {**{f.key: f for f in fields(e, version)}, "metadata": METADATA} for e in self.data.objects}
+        self._fields = {e: by_key(e, version) for e in self.data.objects}
         self._thread: threading.Thread | None = None
 
     # -- where it is and who may use it ---------------------------------------------------------------
@@ -248,7 +247,7 @@ class Simulator:
     def _fields_of(self, entity: str) -> dict[str, Field]:
         known = self._fields.get(entity)
         if known is None:  # an entity the bundle does not hold: its fields all the same
-            known = self._fields[entity] = {**{f.key: f for f in fields(entity, self.version)}, "metadata": METADATA}
+            known = self._fields[entity] = by_key(entity, self.version)
         return known
 
     def _out(self, entity: str, obj: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
