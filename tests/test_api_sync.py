@@ -73,6 +73,51 @@ def test_district_and_two_school_scopes_match_csv(cli, bundle, start_sim, enable
     assert bool(sim.requests("schools/")) == bool(org_ids)
 
 
+RELAXED = {
+    "spec-exact-1.1": ("1.1", Behaviour()),
+    "spec-exact-1.2": ("1.2", Behaviour()),
+    "nulls-1.1": ("1.1", Behaviour(nulls=True)),
+    "nulls-1.2": ("1.2", Behaviour(nulls=True)),
+    "json-booleans-1.2": ("1.2", Behaviour(json_booleans=True)),
+    "string-booleans-1.1": ("1.1", Behaviour(string_booleans=True)),
+    "bare-refs-1.1": ("1.1", Behaviour(bare_refs=True)),
+    "bare-refs-padded-ids-1.2": ("1.2", Behaviour(bare_refs=True, id_whitespace=True)),
+    "everything-relaxed-1.2": ("1.2", Behaviour(nulls=True, json_booleans=True, bare_refs=True, id_whitespace=True,
+                                                path_envelopes=True, no_total_count=True, page_clamp=40)),
+    "everything-relaxed-1.1": ("1.1", Behaviour(nulls=True, string_booleans=True, bare_refs=True, id_whitespace=True,
+                                                path_envelopes=True, no_link=True, page_clamp=40)),
+}
+
+
+@pytest.mark.parametrize("case", RELAXED)
+def test_the_spec_exact_server_and_each_relaxed_form_give_the_same_roster(case, cli, lincoln, bundle, start_sim,
+                                                                          enable_api, db_path):
+    """The client reads the binding's exact forms and every relaxed one real servers send."""
+    version, behaviour = RELAXED[case]
+    add_demographics(bundle)  # demographics carry most of the booleans
+    sim = start_sim(version, behaviour)
+    csv = cli("enable", "lincoln", "csv-folder", "--set", f"path={bundle}", "--set", "demographics=true")
+    assert csv.exit_code == 0
+    enable_api(sim, demographics="true")
+    runs = _json(cli("sync", "lincoln", "--json"))
+    assert [(r["source"], r["status"]) for r in runs] == [("csv-folder", "ok"), ("oneroster-api", "ok")]
+    by_source = roster_by_source(db_path, version)
+    assert by_source["oneroster-api"] == by_source["csv-folder"]
+    assert live_counts(db_path) == LINCOLN
+
+
+@pytest.mark.parametrize("envelope", ["spec", "bare", "wrapped", "set"])
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_the_client_reads_every_error_envelope(version, envelope, cli, lincoln, bundle, start_sim, enable_api):
+    add_demographics(bundle)
+    sim = start_sim(version, Behaviour(forbidden=("demographics",), error_envelope=envelope))
+    enable_api(sim, demographics="true")
+    run = _json(cli("sync", "lincoln", "--json"))[0]
+    assert run["status"] == "ok"
+    warnings = [w["message"] for w in _json(cli("changes", str(run["run"]), "--warnings", "--json"))]
+    assert any("demographics: not shared" in w and "failure/error/forbidden" in w for w in warnings), warnings
+
+
 def test_delta_sync_asks_only_for_changes_and_full_pulls_everything(cli, lincoln, start_sim, enable_api, db_path):
     sim = start_sim("1.2", exported_at="2026-06-30T18:00:00.000Z")  # the bundle's rows were exported then
     enable_api(sim, delta="true", delta_overlap="60")
