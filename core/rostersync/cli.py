@@ -639,7 +639,8 @@ def demo(folder: Path | None, as_json: bool) -> None:
 @click.option("--client-secret", envvar="ROSTERSYNC_SIM_SECRET", help="Default: env ROSTERSYNC_SIM_SECRET, or random.")
 def simulate(bundle: Path, port: int, api_version: str, behaviours: tuple[str, ...], client_id: str,
              client_secret: str | None) -> None:
-    """Serve a OneRoster CSV bundle as a OneRoster REST API on 127.0.0.1 (for tests and demos)."""
+    """Serve a OneRoster CSV bundle as a spec-exact OneRoster REST API on 127.0.0.1 (for tests and demos):
+    every rostering endpoint, gradebook and resources reads, filters, sort, fields, imsx errors."""
     from rostersync.errors import ConfigError
     from rostersync.output import console
     from rostersync.testing.simulator import Behaviour, Simulator
@@ -651,7 +652,9 @@ def simulate(bundle: Path, port: int, api_version: str, behaviours: tuple[str, .
     sim = Simulator(bundle, version=api_version, behaviour=behaviour, port=port, client_id=client_id,
                     client_secret=client_secret)
     shown = "(from ROSTERSYNC_SIM_SECRET)" if client_secret else sim.client_secret
-    console.print(f"OneRoster {api_version} API: {sim.base_url}\ntoken URL: {sim.token_url}\n"
+    services = "".join(f"{name} service: {sim.service_url(name)}\n" for name in ("gradebook", "resources")
+                       if sim.service_url(name) != sim.base_url)
+    console.print(f"OneRoster {api_version} API: {sim.base_url}\ntoken URL: {sim.token_url}\n{services}"
                   f"client id: {client_id}\nclient secret: {shown}\nCtrl-C stops.", highlight=False)
     try:
         sim.server.serve_forever()
