@@ -69,11 +69,13 @@ class RosterData:
         fields = spec.fields(entity, self.version)
         known = {c for v in ("1.1", "1.2") for f in spec.fields(entity, v) for c in f.columns} | {"role"}
         items, defaulted = self.objects.setdefault(entity, []), self.defaulted.setdefault(entity, set())
+        extra: list[str] | None = None  # the file's columns the binding does not define (one header a file)
         for raw in rows:
             if roles:
                 raw = _with_roles(raw, roles.get(raw.get("sourcedId", "").strip(), []))
-            metadata = {n.removeprefix("metadata."): v for n, v in raw.items()
-                        if n not in known and n not in NEVER_SERVED and not n.startswith("_") and v != ""}
+            if extra is None:
+                extra = [n for n in raw if n not in known and n not in NEVER_SERVED and not n.startswith("_")]
+            metadata = {n.removeprefix("metadata."): raw[n] for n in extra if raw.get(n, "") != ""}
             obj, blank = serialiser.row(fields, raw, metadata)
             items.append(obj)
             if blank:

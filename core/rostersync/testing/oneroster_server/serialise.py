@@ -89,7 +89,9 @@ class Serialiser:
         obj: dict[str, Any] = {}
         defaulted = False
         for field in fields:
-            text = next((raw[c] for c in field.columns if raw.get(c, "") != ""), "")
+            columns = field.columns
+            text = raw.get(columns[0], "") if len(columns) == 1 else next(
+                (raw[c] for c in columns if raw.get(c, "") != ""), "")
             if not text and field.derive:
                 text = self._derived(field.derive, raw)
             if field.key == "status":
@@ -133,9 +135,7 @@ class Serialiser:
                 return [{"type": u.type, "identifier": u.identifier} for u in parse.user_ids(text)]
             except ValueError:
                 return text
-        if field.key == "role" and self.version == "1.2":
-            return self.role_12(text, ())
-        return text
+        return text  # (an enrollment's role keeps administrator: 1.2 enrollments have it)
 
     def roles(self, role: str, orgs_text: str) -> list[dict[str, Any]]:
         """1.2 ``roles[]``: the user's role at each of their orgs, the first one primary."""
