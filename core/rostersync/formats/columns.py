@@ -61,13 +61,6 @@ class FileSpec:
     fold_case: bool = False
     extra_only: frozenset[str] | None = None
 
-    def replace(self, *, drop: Sequence[str] = (), add: Sequence[Column] = (), **changes: Any) -> FileSpec:
-        """A variant of this spec (OneRoster 1.2 from 1.1): columns named in ``drop`` or redefined in
-        ``add`` are replaced, the others kept in order."""
-        redefined = {c.name for c in add} | set(drop)
-        columns = tuple(c for c in self.columns if c.name not in redefined) + tuple(add)
-        return attrs.evolve(self, columns=columns, **changes)
-
 
 @attrs.frozen
 class HeaderPlan:

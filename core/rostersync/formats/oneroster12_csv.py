@@ -1,12 +1,13 @@
 """OneRoster 1.2 CSV -> the same canonical model as 1.1 (the ``oneroster-1.2-csv`` format).
 
-What differs from 1.1: users.csv has no ``role``/``orgSourcedIds`` (they live in the new roles.csv,
-one row per user and org) and gains ``userMasterIdentifier``, ``preferredGivenName/MiddleName/
-FamilyName``, ``primaryOrgSourcedId`` and ``pronouns``; early 1.2 exports also carry
-``resourceSourcedIds``, kept in ``extra``. New files: roles.csv and userProfiles.csv (stored in their
-own tables). Enumerations accept 1.2's ``ext:`` extension values. Gradebook changes: categories gain
-``weight``; lineItems say ``academicSessionSourcedId`` (stored as the grading period) and
-``schoolSourcedId``; results gain ``textScore``/``classSourcedId`` and make ``score`` optional.
+The files come from the field table (:mod:`~rostersync.formats.oneroster_fields`), which says what
+differs from 1.1: users.csv has no ``role``/``orgSourcedIds`` (they live in the new roles.csv, one row
+per user and org) and gains ``userMasterIdentifier``, ``preferredGivenName/MiddleName/FamilyName``,
+``primaryOrgSourcedId`` and ``pronouns``; early 1.2 exports also carry ``resourceSourcedIds``, kept in
+``extra``. New files: roles.csv and userProfiles.csv (stored in their own tables). Some enumerations
+accept 1.2's ``ext:`` extension values. Gradebook changes: categories gain ``weight``; lineItems say
+``academicSessionSourcedId`` (stored as the grading period) and ``schoolSourcedId``; results gain
+``textScore``/``classSourcedId`` and make ``score`` optional.
 
 The bundle reader joins roles.csv into each users batch before it reaches this mapper (see
 :mod:`rostersync.formats.oneroster_bundle`): it appends ``role`` (the primary role), ``orgSourcedIds``
@@ -17,23 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from rostersync import hookimpl
 from rostersync.batches import MappedBatch, RawBatch
 from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats.columns import Column, FileSpec, map_rows
-from rostersync.formats.oneroster_csv import FILES as FILES_11
-from rostersync.formats.oneroster_csv import common_columns, grades_finish, map_file
-from rostersync.model import (
-    CLASS_TYPES,
-    ENROLLMENT_ROLES,
-    ORG_TYPES,
-    ROLE_TYPES,
-    SESSION_TYPES,
-    USER_ROLES,
-    Role,
-    UserProfile,
-)
+from rostersync.formats.oneroster_csv import file_spec, grades_finish, map_file
+from rostersync.formats.oneroster_fields import ENTITIES, V12
 
 ONEROSTER_12 = "oneroster-1.2-csv"
 
@@ -41,69 +34,9 @@ ONEROSTER_12 = "oneroster-1.2-csv"
 PRIMARY_ROLE_ORG = "_primaryRoleOrg"
 ALL_ROLES = "_roles"
 
-_ROLE = f.one_of_ext(*USER_ROLES)
-
-
-def _users() -> FileSpec:
-    return FILES_11["users"].replace(add=(
-        Column("role", "role", _ROLE, required=True),
-        Column("userMasterIdentifier", "user_master_identifier"),
-        Column("preferredGivenName", "preferred_given_name"),
-        Column("preferredMiddleName", "preferred_middle_name"),
-        Column("preferredFamilyName", "preferred_family_name"),
-        Column("primaryOrgSourcedId", "primary_org_sourced_id", f.ident),
-        Column("pronouns", "pronouns"),
-        Column(PRIMARY_ROLE_ORG, "_primary_role_org", f.ident),
-        Column(ALL_ROLES, "_roles"),
-    ))
-
-
-FILES: dict[str, FileSpec] = {
-    **FILES_11,
-    "orgs": FILES_11["orgs"].replace(add=(Column("type", "type", f.one_of_ext(*ORG_TYPES), required=True),)),
-    "academic_sessions": FILES_11["academic_sessions"].replace(
-        add=(Column("type", "type", f.one_of_ext(*SESSION_TYPES), required=True),)),
-    "classes": FILES_11["classes"].replace(
-        add=(Column("classType", "class_type", f.one_of_ext(*CLASS_TYPES), required=True),)),
-    "enrollments": FILES_11["enrollments"].replace(
-        add=(Column("role", "role", f.one_of_ext(*ENROLLMENT_ROLES), required=True),)),
-    "users": _users(),
-    "roles": FileSpec(Role, (
-        *common_columns(),
-        Column("userSourcedId", "user_sourced_id", f.ident, required=True),
-        Column("roleType", "role_type", f.one_of(*ROLE_TYPES), required=True),
-        Column("role", "role", _ROLE, required=True),
-        Column("beginDate", "begin_date", f.date),
-        Column("endDate", "end_date", f.date),
-        Column("orgSourcedId", "org_sourced_id", f.ident, required=True),
-        Column("userProfileSourcedId", "user_profile_sourced_id", f.ident),
-    )),
-    "user_profiles": FileSpec(UserProfile, (
-        *common_columns(),
-        Column("userSourcedId", "user_sourced_id", f.ident, required=True),
-        Column("profileType", "profile_type", required=True),
-        Column("vendorId", "vendor_id", required=True),
-        Column("applicationId", "application_id"),
-        Column("description", "description"),
-        Column("credentialType", "credential_type"),
-        Column("username", "username"),
-    )),
-    "categories": FILES_11["categories"].replace(add=(Column("weight", "weight", f.decimal),)),
-    "line_items": FILES_11["line_items"].replace(
-        drop=("gradingPeriodSourcedId",),
-        add=(
-            Column("categorySourcedId", "category_sourced_id", f.ident),
-            Column("academicSessionSourcedId", "grading_period_sourced_id", f.ident),
-            Column("schoolSourcedId", "school_sourced_id", f.ident),
-        ),
-    ),
-    "results": FILES_11["results"].replace(add=(
-        Column("score", "score", f.decimal),
-        Column("scoreDate", "score_date", f.date),
-        Column("textScore", "text_score"),
-        Column("classSourcedId", "class_sourced_id", f.ident),
-    )),
-}
+FILES: dict[str, FileSpec] = {e.name: file_spec(e, V12) for e in ENTITIES if V12 in e.versions}
+FILES["users"] = attrs.evolve(FILES["users"], columns=(
+    *FILES["users"].columns, Column(PRIMARY_ROLE_ORG, "_primary_role_org", f.ident), Column(ALL_ROLES, "_roles")))
 
 
 def users_finish(values: dict[str, Any]) -> list[str]:

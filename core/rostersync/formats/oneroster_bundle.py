@@ -30,34 +30,14 @@ from rostersync.bundlefiles import Bundle, read_csv
 from rostersync.errors import DataError, SourceError
 from rostersync.formats.oneroster12_csv import ALL_ROLES, ONEROSTER_12, PRIMARY_ROLE_ORG
 from rostersync.formats.oneroster_csv import ONEROSTER_11
+from rostersync.formats.oneroster_fields import ENTITIES, V11, V12, files
 
 MODES = ("bulk", "delta", "absent")
 
-#: OneRoster 1.1 CSV data files in reading (dependency) order -> canonical entity.
-ONEROSTER_FILES: dict[str, str] = {
-    "orgs.csv": "orgs",
-    "academicSessions.csv": "academic_sessions",
-    "courses.csv": "courses",
-    "classes.csv": "classes",
-    "users.csv": "users",
-    "enrollments.csv": "enrollments",
-    "demographics.csv": "demographics",
-    "categories.csv": "categories",
-    "resources.csv": "resources",
-    "lineItems.csv": "line_items",
-    "results.csv": "results",
-    "classResources.csv": "class_resources",
-    "courseResources.csv": "course_resources",
-}
-
-#: OneRoster 1.2: roles.csv is read before users.csv (users need it), userProfiles.csv after.
-ONEROSTER_12_FILES: dict[str, str] = {}
-for _name, _entity in ONEROSTER_FILES.items():
-    if _name == "users.csv":
-        ONEROSTER_12_FILES["roles.csv"] = "roles"
-    ONEROSTER_12_FILES[_name] = _entity
-    if _name == "users.csv":
-        ONEROSTER_12_FILES["userProfiles.csv"] = "user_profiles"
+#: OneRoster CSV data files in reading (dependency) order -> canonical entity, per version. 1.2 reads
+#: roles.csv before users.csv (users need it) and userProfiles.csv after.
+ONEROSTER_FILES: dict[str, str] = files(V11)
+ONEROSTER_12_FILES: dict[str, str] = files(V12)
 
 #: 1.2 files rostersync does not model (yet): read past with a warning, never an error.
 NOT_IMPORTED_12 = ("userResources.csv", "scoreScales.csv", "lineItemScoreScales.csv", "resultScoreScales.csv",
@@ -66,21 +46,7 @@ NOT_IMPORTED_12 = ("userResources.csv", "scoreScales.csv", "lineItemScoreScales.
 #: What each file holds, for messages about missing files.
 PURPOSE: dict[str, str] = {
     "manifest.csv": "says which files are bulk, delta or absent; a OneRoster bundle cannot be read without it",
-    "orgs.csv": "the district and its schools (courses, classes, users and enrollments refer to them)",
-    "academicSessions.csv": "school years, terms and grading periods (classes refer to them)",
-    "courses.csv": "courses (every class belongs to one)",
-    "classes.csv": "classes/sections (enrollments refer to them)",
-    "users.csv": "students, teachers, guardians and administrators (enrollments refer to them)",
-    "roles.csv": "each user's role and schools (OneRoster 1.2 moved them out of users.csv)",
-    "userProfiles.csv": "users' application accounts",
-    "enrollments.csv": "who is in which class, as student or teacher",
-    "demographics.csv": "birth dates, sex and race of users (imported only when demographics are enabled)",
-    "categories.csv": "gradebook categories",
-    "resources.csv": "learning resources",
-    "lineItems.csv": "gradebook columns (assignments)",
-    "results.csv": "gradebook scores",
-    "classResources.csv": "resources assigned to classes",
-    "courseResources.csv": "resources assigned to courses",
+    **{e.file: e.purpose for e in ENTITIES},
 }
 
 
