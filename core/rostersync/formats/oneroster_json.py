@@ -3,11 +3,12 @@
 
 A raw batch holds the objects of one or more pages of a collection endpoint; its location is the
 first page's URL, and an error names the page of the record at fault when the rows know it.
-Values go through the same parsers and enumerations as the CSV mapper (:mod:`rostersync.formats.fields`)
-so the same roster arrives whichever way a district sends it. JSON shapes differ from CSV in three
-ways handled here: references are GUIDRef objects (``{"sourcedId": ...}``), lists are arrays, and
-extension fields live in a ``metadata`` object (kept in ``extra`` as ``metadata.<name>``, as the CSV
-mapper keeps ``metadata.*`` columns). 1.2 users carry ``roles[]`` instead of ``role``/``orgs``.
+Keys, shapes and parsers come from the field table the CSV mappers use
+(:mod:`rostersync.formats.oneroster_fields`), so the same roster arrives whichever way a district
+sends it. JSON shapes differ from CSV in three ways handled here: references are GUIDRef objects
+(``{"sourcedId": ...}``), lists are arrays, and extension fields live in a ``metadata`` object (kept
+in ``extra`` as ``metadata.<name>``, as the CSV mapper keeps ``metadata.*`` columns). 1.2 users carry
+``roles[]`` instead of ``role``/``orgs``.
 
 In a full (bulk) pull a record with status ``tobedeleted`` is not part of the live roster: it is
 left out, so the store soft-deletes it like any record the server no longer lists.
@@ -27,33 +28,19 @@ from rostersync.batches import MappedBatch, RawBatch
 from rostersync.errors import DataError
 from rostersync.formats import Format
 from rostersync.formats import fields as f
+from rostersync.formats import oneroster_fields as table
 from rostersync.formats.oneroster_csv import grades_finish
-from rostersync.model import (
-    CLASS_TYPES,
-    ENROLLMENT_ROLES,
-    ORG_TYPES,
-    SESSION_TYPES,
-    STATUSES,
-    USER_ROLES,
-    AcademicSession,
-    Class,
-    Course,
-    Demographics,
-    Enrollment,
-    Org,
-    Record,
-    User,
-    UserId,
-)
+from rostersync.formats.oneroster_fields import LIST, REF, REFS, TEXT, USER_IDS, V11
+from rostersync.model import USER_ROLES, Record, UserId
 
 FORMATS = {"oneroster-1.1-json": "1.1", "oneroster-1.2-json": "1.2"}
-
-#: How a JSON value is read before its parser sees it.
-TEXT, REF, REFS, LIST, USER_IDS = "text", "ref", "refs", "list", "user_ids"
 
 
 @attrs.frozen
 class Field:
+    """One JSON key as the mapper reads it: derived from the field table. ``kind``: the value's JSON
+    shape (text, GUIDRef, GUIDRef list, list, userIds)."""
+
     key: str
     attr: str
     kind: str = TEXT
@@ -149,117 +136,19 @@ def _reader(field: Field) -> Callable[[Any], Any]:
     return {REF: _ref_id, REFS: _refs, LIST: _list, USER_IDS: _user_ids}[field.kind]
 
 
-def _common() -> list[Field]:
-    return [
-        Field("sourcedId", "sourced_id", parse=f.ident, required=True),
-        Field("status", "status", parse=f.one_of(*STATUSES)),
-        Field("dateLastModified", "date_last_modified", parse=f.datetime),
-    ]
+def _fields(entity: table.Entity, version: str) -> list[Field]:
+    """The JSON keys of ``entity`` in ``version``, in spec order, from the field table."""
+    out = []
+    for fd in entity.fields:
+        key = fd.json_key(version)
+        if key is not None and fd.attr is not None:
+            out.append(Field(key, fd.attr, fd.shape, fd.parser(V11), version in fd.required, fd.json_alternates))
+    return out
 
 
-_SEX = f.one_of("male", "female", "other", "unspecified")
-_RACE = ("americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander",
-         "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity")
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
-
-
-_USER_COMMON = [
-    *_common(),
-    Field("enabledUser", "enabled_user", parse=f.boolean, required=True),
-    Field("username", "username", required=True),
-    Field("userIds", "user_ids", USER_IDS),
-    Field("givenName", "given_name", required=True),
-    Field("familyName", "family_name", required=True),
-    Field("middleName", "middle_name"),
-    Field("identifier", "identifier"),
-    Field("email", "email"),
-    Field("sms", "sms"),
-    Field("phone", "phone"),
-    Field("agents", "agent_sourced_ids", REFS),
-    Field("grades", "grades", LIST),
-]
-
+#: entity -> (record type, version -> its fields): the entities read over REST
 ENTITIES: dict[str, tuple[type[Record], dict[str, list[Field]]]] = {
-    "orgs": (Org, {"*": [
-        *_common(),
-        Field("name", "name", required=True),
-        Field("type", "type", parse=f.one_of(*ORG_TYPES), required=True),
-        Field("identifier", "identifier"),
-        Field("parent", "parent_sourced_id", REF),
-    ]}),
-    "academic_sessions": (AcademicSession, {"*": [
-        *_common(),
-        Field("title", "title", required=True),
-        Field("type", "type", parse=f.one_of(*SESSION_TYPES), required=True),
-        Field("startDate", "start_date", parse=f.date, required=True),
-        Field("endDate", "end_date", parse=f.date, required=True),
-        Field("parent", "parent_sourced_id", REF),
-        Field("schoolYear", "school_year", required=True),
-    ]}),
-    "courses": (Course, {"*": [
-        *_common(),
-        Field("schoolYear", "school_year_sourced_id", REF),
-        Field("title", "title", required=True),
-        Field("courseCode", "course_code"),
-        Field("grades", "grades", LIST),
-        Field("org", "org_sourced_id", REF, required=True),
-        Field("subjects", "subjects", LIST),
-        Field("subjectCodes", "subject_codes", LIST),
-    ]}),
-    "classes": (Class, {"*": [
-        *_common(),
-        Field("title", "title", required=True),
-        Field("grades", "grades", LIST),
-        Field("course", "course_sourced_id", REF, required=True),
-        Field("classCode", "class_code"),
-        Field("classType", "class_type", parse=f.one_of(*CLASS_TYPES), required=True),
-        Field("location", "location"),
-        Field("school", "school_sourced_id", REF, required=True),
-        Field("terms", "term_sourced_ids", REFS, required=True),
-        Field("subjects", "subjects", LIST),
-        Field("subjectCodes", "subject_codes", LIST),
-        Field("periods", "periods", LIST),
-    ]}),
-    "users": (User, {
-        "1.1": [
-            *_USER_COMMON,
-            Field("role", "role", parse=f.one_of(*USER_ROLES), required=True),
-            Field("orgs", "org_sourced_ids", REFS, required=True),
-        ],
-        "1.2": [
-            *_USER_COMMON,
-            Field("userMasterIdentifier", "user_master_identifier"),
-            Field("preferredFirstName", "preferred_given_name", alternates=("preferredGivenName",)),
-            Field("preferredMiddleName", "preferred_middle_name"),
-            Field("preferredLastName", "preferred_family_name", alternates=("preferredFamilyName",)),
-            Field("pronouns", "pronouns"),
-            Field("primaryOrg", "primary_org_sourced_id", REF),
-        ],
-    }),
-    "enrollments": (Enrollment, {"*": [
-        *_common(),
-        Field("class", "class_sourced_id", REF, required=True),
-        Field("school", "school_sourced_id", REF, required=True),
-        Field("user", "user_sourced_id", REF, required=True),
-        Field("role", "role", parse=f.one_of(*ENROLLMENT_ROLES), required=True),
-        Field("primary", "primary", parse=f.boolean),
-        Field("beginDate", "begin_date", parse=f.date),
-        Field("endDate", "end_date", parse=f.date),
-    ]}),
-    "demographics": (Demographics, {"*": [
-        *_common(),
-        Field("birthDate", "birth_date", parse=f.date),
-        Field("sex", "sex", parse=_SEX),
-        *(Field(name, _snake(name), parse=f.boolean) for name in _RACE),
-        Field("countryOfBirthCode", "country_of_birth_code"),
-        Field("stateOfBirthAbbreviation", "state_of_birth_abbreviation"),
-        Field("cityOfBirth", "city_of_birth"),
-        Field("publicSchoolResidenceStatus", "public_school_residence_status"),
-    ]}),
-}
+    e.name: (e.record_type, {v: _fields(e, v) for v in table.VERSIONS}) for e in table.ENTITIES if e.guid_type}
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
@@ -311,8 +200,7 @@ def _location(batch: RawBatch, index: int) -> str:
 @functools.cache
 def _plan(entity: str, version: str) -> list[tuple[str, tuple[str, ...], str, Callable[[Any], Any], bool]]:
     _record, by_version = ENTITIES[entity]
-    return [(fd.key, fd.alternates, fd.attr, _reader(fd), fd.required) for fd in by_version.get(version) or
-            by_version["*"]]
+    return [(fd.key, fd.alternates, fd.attr, _reader(fd), fd.required) for fd in by_version[version]]
 
 
 def map_objects(batch: RawBatch, version: str,
