@@ -19,39 +19,19 @@ from typing import Any
 
 import attrs
 
+from rostersync.formats.oneroster_fields import TABLE, V11
 from rostersync.store.schema import TABLES
 from rostersync.store.sqlite import Store, q
 
-#: file name -> (entity, OneRoster 1.1 columns in spec order)
+#: the roster entities an export writes, in dependency order
+EXPORTED = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics")
+
+#: file name -> (entity, OneRoster 1.1 columns in spec order), from the field table
 FILES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "orgs.csv": ("orgs", ("sourcedId", "status", "dateLastModified", "name", "type", "identifier",
-                          "parentSourcedId")),
-    "academicSessions.csv": ("academic_sessions", ("sourcedId", "status", "dateLastModified", "title", "type",
-                                                   "startDate", "endDate", "parentSourcedId", "schoolYear")),
-    "courses.csv": ("courses", ("sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title",
-                                "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes")),
-    "classes.csv": ("classes", ("sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId",
-                                "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds",
-                                "subjects", "subjectCodes", "periods")),
-    "users.csv": ("users", ("sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
-                            "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email",
-                            "sms", "phone", "agentSourcedIds", "grades", "password")),
-    "enrollments.csv": ("enrollments", ("sourcedId", "status", "dateLastModified", "classSourcedId",
-                                        "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
-                                        "endDate")),
-    "demographics.csv": ("demographics", (
-        "sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative", "asian",
-        "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
-        "hispanicOrLatinoEthnicity", "countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth",
-        "publicSchoolResidenceStatus")),
-}
+    TABLE[e].file: (e, tuple(fd.name for fd in TABLE[e].csv_fields(V11))) for e in EXPORTED}
 ALL_MANIFEST_FILES = ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
                       "demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 def escape_formula(value: str) -> str:
@@ -78,7 +58,8 @@ def _kind(record_type: type, column: str, stored: type) -> Any:
 def _rows(store: Store, entity: str, school: str, columns: tuple[str, ...], extra_keys: list[str],
           raw: bool) -> Iterator[list[str]]:
     spec = TABLES[entity]
-    present = [snake(c) if snake(c) in spec.types else None for c in columns]
+    stored = {fd.name: fd.attr for fd in TABLE[entity].fields}
+    present = [stored[c] for c in columns]  # None: a column never stored (password), written blank
     select = ", ".join(q(c) for c in present if c) + ", extra"
     sql = f"SELECT {select} FROM {q('current_' + entity)} WHERE school=? ORDER BY source, sourced_id"
     kinds = [_kind(spec.record_type, c, spec.types[c]) if c else str for c in present]
