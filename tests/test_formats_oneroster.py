@@ -7,8 +7,10 @@ import json
 import zipfile
 from pathlib import Path
 
-from conftest import roster_snapshot
+from conftest import edit_csv, roster_snapshot
 from formats_fixtures import DATA, add_school, copy_fixture, query, row, sync, warnings, zip_folder
+from rostersync.csvbundle import read_bundle
+from rostersync.formats.oneroster12_csv import HeldRole
 
 
 def test_all_fourteen_files_sync_with_bom_cp1252_quoted_lists_and_metadata(cli, project, db_path):
@@ -131,6 +133,62 @@ def test_oneroster_12_user_without_a_role_is_refused(cli, project, tmp_path, db_
     assert run["status"] == "failed"
     assert "users.csv:3:sourcedId: user 'stu-1' has no role in roles.csv" in run["error"]
     assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+
+
+def test_oneroster_12_role_orgs_are_taken_as_values_not_re_read_as_csv_text(cli, project, tmp_path, db_path):
+    """Regression: the reader used to append each user's orgs to the row as "a,b" text and the role list as
+    "primary r@o; ..." text for the mapper to parse again, so an org id holding a comma became two orgs
+    that do not exist, and one role at an org holding ";" was taken for several."""
+    bundle = copy_fixture("oneroster-1.2/bundle", tmp_path / "b12")
+    odd = "sch;c,1"
+    edit_csv(bundle / "orgs.csv", lambda rows: [*rows, {**rows[1], "sourcedId": odd, "name": "Odd, School"}])
+    edit_csv(bundle / "roles.csv", lambda rows: [{**r, "orgSourcedId": odd} if r["sourcedId"] == "r-4" else r
+                                                 for r in rows])
+    users = next(b for b in read_bundle(bundle) if b.entity == "users")
+    assert users.header == tuple((bundle / "users.csv").read_text(encoding="utf-8").splitlines()[0].split(","))
+    assert users.rows.roles["par-1"] == [HeldRole(True, "parent", odd)]  # values, no columns appended
+
+    add_school(cli, "all", bundle)
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    parent = row(db_path, "users", "par-1")
+    assert json.loads(parent["org_sourced_ids"]) == [odd] and parent["primary_org_sourced_id"] == odd
+    assert parent["extra"] is None  # one role: no role list kept
+    assert not [w for w in warnings(cli, run["run"]) if "par-1" in w]
+
+
+def test_oneroster_12_delta_deletes_a_user_it_sends_without_roles(cli, project, tmp_path, db_path):
+    add_school(cli, "all", DATA / "oneroster-1.2" / "bundle")
+    assert sync(cli, "all")["status"] == "ok"
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    (delta / "manifest.csv").write_text(
+        "propertyName,value\r\nmanifest.version,1.0\r\noneroster.version,1.2\r\nfile.users,delta\r\n",
+        encoding="utf-8")
+    header = (DATA / "oneroster-1.2" / "bundle" / "users.csv").read_text(encoding="utf-8").splitlines()[0]
+    (delta / "users.csv").write_text(f"{header}\r\npar-1,tobedeleted{',' * (header.count(',') - 1)}\r\n",
+                                     encoding="utf-8")
+    assert cli("enable", "all", "csv-folder", "--set", f"path={delta}").exit_code == 0
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    assert row(db_path, "users", "par-1")["deleted_at"] is not None
+    assert row(db_path, "users", "tch-1")["deleted_at"] is None
+    assert row(db_path, "users", "par-1")["role"] == "parent"  # a deletion keeps the row as it was
+
+
+def test_oneroster_12_users_csv_that_keeps_role_and_orgs_is_read_as_it_is(cli, project, tmp_path, db_path):
+    """A hybrid export: users.csv still has 1.1's role and orgSourcedIds; roles.csv is stored, not joined."""
+    bundle = copy_fixture("oneroster-1.2/bundle", tmp_path / "b12")
+    lines = (bundle / "users.csv").read_text(encoding="utf-8").splitlines()
+    lines[0] += ",role,orgSourcedIds"
+    lines[1:] = [line + ',aide,"sch-b,sch-a"' for line in lines[1:]]
+    (bundle / "users.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    add_school(cli, "all", bundle)
+    run = sync(cli, "all")
+    assert run["status"] == "ok", run["error"]
+    teacher = row(db_path, "users", "tch-1")
+    assert (teacher["role"], json.loads(teacher["org_sourced_ids"])) == ("aide", ["sch-b", "sch-a"])
+    assert "roles" not in json.loads(teacher["extra"])
 
 
 def test_a_format_that_disagrees_with_the_manifest_is_refused(cli, project, db_path):

@@ -11,7 +11,8 @@ OneRoster 1.2 moved users' role and orgs to roles.csv (one row per user and org)
 user needs both, and scoping a run to a school needs the orgs while users are being read, so the
 reader joins them in: roles.csv is read first (and staged like any file, into its own table) while
 its (user, roleType, role, org) are copied into a private temporary SQLite file indexed by user;
-each users batch then looks its users up there, one query per 500 users. Memory stays bounded by a
+each users batch then looks its users up there, one query per 500 users, and goes to the mapper with
+them as values (never re-written as CSV text). Memory stays bounded by a
 batch whatever the district's size (a dict of every role would cost ~200 bytes per role, ~400 MB
 for a million-student district with guardians), and the lookup is indexed, never a scan.
 """
@@ -28,7 +29,7 @@ import attrs
 from rostersync.batches import RawBatch
 from rostersync.bundlefiles import Bundle, read_csv
 from rostersync.errors import DataError, SourceError
-from rostersync.formats.oneroster12_csv import ALL_ROLES, ONEROSTER_12, PRIMARY_ROLE_ORG
+from rostersync.formats.oneroster12_csv import ONEROSTER_12, HeldRole, UsersWithRoles
 from rostersync.formats.oneroster_csv import ONEROSTER_11
 from rostersync.formats.oneroster_fields import ENTITIES, V11, V12, files
 
@@ -189,29 +190,26 @@ class RoleIndex:
                 self.conn.execute("COMMIT")
             yield batch
 
-    def lookup(self, users: Sequence[str]) -> dict[str, list[tuple[int, str, str]]]:
-        """user -> [(is_primary, role, org)], primary first, then in file order."""
+    def lookup(self, users: Sequence[str]) -> dict[str, list[HeldRole]]:
+        """user -> their roles, primary first, then in file order."""
         if not self.indexed:
             self.conn.execute("CREATE INDEX roles_user ON roles (user, is_primary DESC, line)")
             self.indexed = True
-        found: dict[str, list[tuple[int, str, str]]] = {}
+        found: dict[str, list[HeldRole]] = {}
         for start in range(0, len(users), 500):
             chunk = users[start:start + 500]
             sql = (f"SELECT user, is_primary, role, org FROM roles WHERE user IN ({', '.join('?' * len(chunk))}) "
                    f"ORDER BY user, is_primary DESC, line")
             for user, primary, role, org in self.conn.execute(sql, chunk):
-                found.setdefault(user, []).append((primary, role, org))
+                found.setdefault(user, []).append(HeldRole(bool(primary), role, org))
         return found
 
     def close(self) -> None:
         self.conn.close()
 
 
-JOINED = ("role", "orgSourcedIds", PRIMARY_ROLE_ORG, ALL_ROLES)
-
-
 def join_roles(batches: Iterator[RawBatch], roles: RoleIndex | None) -> Iterator[RawBatch]:
-    """Append each user's primary role, orgs and role list (from roles.csv) to 1.2 users rows.
+    """Hand each 1.2 users batch over with its users' roles from roles.csv (:class:`UsersWithRoles`).
 
     A users.csv that still carries ``role`` (a hybrid export) is passed through unchanged. A user with
     no role is refused (row error naming the line), except a delta ``tobedeleted`` row, which only
@@ -229,16 +227,11 @@ def join_roles(batches: Iterator[RawBatch], roles: RoleIndex | None) -> Iterator
         found = roles.lookup([row[sid].strip() for _line, row in batch.rows]) if roles else {}
         rows, errors = [], list(batch.errors)
         for line, row in batch.rows:
-            user_roles = found.get(row[sid].strip())
-            if user_roles:
-                orgs = list(dict.fromkeys(org for _p, _r, org in user_roles))
-                listed = "; ".join(f"{'primary' if p else 'secondary'} {r}@{o}" for p, r, o in user_roles)
-                rows.append((line, [*row, user_roles[0][1], ",".join(orgs), user_roles[0][2], listed]))
-            elif status is not None and row[status].strip().lower() == "tobedeleted":
-                rows.append((line, [*row, "", "", "", ""]))
+            if row[sid].strip() in found or (status is not None and row[status].strip().lower() == "tobedeleted"):
+                rows.append((line, row))
             else:
                 errors.append(DataError(
                     f"user {row[sid].strip()!r} has no role in roles.csv (OneRoster 1.2 keeps each user's role "
                     f"and schools there; a delta must send the roles of every user it sends)",
                     batch.location, line, "sourcedId"))
-        yield attrs.evolve(batch, rows=rows, header=(*batch.header, *JOINED), errors=errors)
+        yield attrs.evolve(batch, rows=UsersWithRoles(rows, found), errors=errors)
