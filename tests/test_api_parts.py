@@ -87,6 +87,19 @@ def test_json_mapping_errors_and_tobedeleted_in_bulk_and_delta():
     assert [r.status for r in delta.records] == ["tobedeleted"]
 
 
+def test_12_json_accepts_ext_enumeration_values_as_12_csv_does_and_11_refuses_them():
+    """OneRoster 1.2 extends org, session and class types and roles with ``ext:`` values, over REST as in CSV."""
+    org = {"sourcedId": "o1", "name": "Annex", "type": "ext:campus"}
+    assert map_batch(RawBatch("oneroster-1.2-json", "orgs", "u", [org])).records[0].type == "ext:campus"
+    with pytest.raises(DataError, match=r"type of 'o1': 'ext:campus' is not one of: department"):
+        map_batch(RawBatch("oneroster-1.1-json", "orgs", "u", [org]))
+    coach = _user_12(roles=[{"roleType": "primary", "role": "ext:coach", "org": {"sourcedId": "sch-1"}}])
+    assert map_batch(RawBatch("oneroster-1.2-json", "users", "u", [coach])).records[0].role == "ext:coach"
+    unknown = _user_12(roles=[{**coach["roles"][0], "role": "coach"}])
+    with pytest.raises(DataError, match=r"roles of 'u1': 'coach' is not one of"):
+        map_batch(RawBatch("oneroster-1.2-json", "users", "u", [unknown]))
+
+
 def test_alternate_envelope_keys_are_accepted(start_sim, monkeypatch):
     """Some servers answer /students with {"students": [...]} rather than the spec's "users"."""
     from rostersync.api.settings import OneRosterApiSettings

@@ -30,10 +30,13 @@ from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats import oneroster_fields as table
 from rostersync.formats.oneroster_csv import grades_finish
-from rostersync.formats.oneroster_fields import LIST, REF, REFS, TEXT, USER_IDS, V11
-from rostersync.model import USER_ROLES, Record, UserId
+from rostersync.formats.oneroster_fields import LIST, REF, REFS, TEXT, USER_IDS, V12
+from rostersync.model import Record, UserId
 
 FORMATS = {"oneroster-1.1-json": "1.1", "oneroster-1.2-json": "1.2"}
+
+#: the role of a 1.2 ``roles[]`` item: 1.2's user roles, ``ext:`` values included
+_ROLE_12 = table.TABLE["users"].field("role").parser(V12)
 
 
 @attrs.frozen
@@ -142,7 +145,8 @@ def _fields(entity: table.Entity, version: str) -> list[Field]:
     for fd in entity.fields:
         key = fd.json_key(version)
         if key is not None and fd.attr is not None:
-            out.append(Field(key, fd.attr, fd.shape, fd.parser(V11), version in fd.required, fd.json_alternates))
+            out.append(Field(key, fd.attr, fd.shape, fd.parser(version), version in fd.required,
+                             fd.json_alternates))
     return out
 
 
@@ -171,7 +175,7 @@ def _roles_12(obj: Mapping[str, Any], values: dict[str, Any]) -> None:
     roles = obj.get("roles")
     if not isinstance(roles, list) or not roles:
         raise _Bad("roles: required list is empty or missing (1.2 users carry roles[])")
-    parse_role = f.one_of(*USER_ROLES)
+    parse_role = _ROLE_12
     orgs: list[str] = []
     primary: list[str] = []
     first = None
