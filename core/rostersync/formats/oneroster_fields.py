@@ -7,10 +7,11 @@ optional here changes every binding at once, and the bindings cannot drift apart
 
 Per entity (in dependency order, which is also the order a bundle is read in): the canonical record type,
 the CSV file, the versions that have it, the REST object type, and what the file holds (for messages).
-Per field, in the spec's column order: the CSV header, the canonical attribute, the parser, which versions
-have the field and which require a value, and how REST JSON carries it (its key where that differs from
-the CSV header, and its shape, derived from the parser: a reference is a GUIDRef, a list of references a
-GUIDRef list). Every entity starts with sourcedId, status and dateLastModified.
+Per field, in the spec's column order: the CSV header, the canonical attribute (the header in snake_case
+unless the field names another), the parser, which versions have the field and which require a value,
+the entity a reference points at, and how REST JSON carries it (its key where that differs from the CSV
+header, and its shape, derived from the parser: a reference is a GUIDRef, a list of references a GUIDRef
+list). Every entity starts with sourcedId, status and dateLastModified.
 
 Where the bindings really differ it says so here: 1.2 accepts ``ext:`` values in some enumerations,
 1.2 CSV moved users' role and orgs to roles.csv (and 1.2 JSON to ``roles[]``), 1.2 JSON spells the
@@ -60,8 +61,9 @@ VERSIONS = (V11, V12)
 #: (``{"sourcedId": ...}``), a list of GUIDRefs, a list of strings, or a list of ``{type, identifier}`` objects.
 TEXT, REF, REFS, LIST, USER_IDS = "text", "ref", "refs", "list", "user_ids"
 
-#: The JSON key is the CSV header (the default of :attr:`Field.json`).
-SAME = "="
+def snake(name: str) -> str:
+    """``givenName`` -> ``given_name``: the canonical attribute of a OneRoster field, unless it says otherwise."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 def _versions(value: bool | str | Iterable[str]) -> frozenset[str]:
@@ -78,23 +80,24 @@ def _versions(value: bool | str | Iterable[str]) -> frozenset[str]:
 class Field:
     """One field of one OneRoster entity.
 
-    ``attr`` None: a field rostersync reads past and never stores (``password``). ``parse_12``: 1.2's
-    parser where 1.2 accepts more (``ext:`` enumeration values). ``versions``: the versions whose CSV
-    file and JSON object have the field; ``required``: those that require a value. ``json``: the REST key
-    (:data:`SAME`: the CSV header; None: not in REST JSON), ``json_versions`` the versions whose JSON has
-    it, ``json_alternates`` keys some servers send instead. ``to``: the entity a reference points at.
+    ``attr``: the canonical attribute, by default the header in snake_case (the model's naming rule);
+    None for a field rostersync reads past and never stores (``password``). ``parse_12``: 1.2's parser
+    where 1.2 accepts more (``ext:`` enumeration values). ``versions``: the versions whose CSV file and
+    JSON object have the field; ``required``: those that require a value. ``to``: the entity a reference
+    points at. ``json``: the REST key where it is not the CSV header; ``json_versions``: the versions
+    whose JSON carries the field; ``json_alternates``: keys some servers send instead.
     """
 
     name: str
-    attr: str | None
     parse: f.Parser = f.text
     required: frozenset[str] = attrs.field(default=False, converter=_versions)
     versions: frozenset[str] = attrs.field(default=True, converter=_versions)
     parse_12: f.Parser | None = None
     to: str | None = None
-    json: str | None = SAME
+    json: str | None = None
     json_versions: frozenset[str] = attrs.field(default=True, converter=_versions)
     json_alternates: tuple[str, ...] = ()
+    attr: str | None = attrs.field(kw_only=True, default=attrs.Factory(lambda self: snake(self.name), takes_self=True))
 
     def parser(self, version: str) -> f.Parser:
         return self.parse_12 if version == V12 and self.parse_12 is not None else self.parse
@@ -110,9 +113,9 @@ class Field:
 
     def json_key(self, version: str) -> str | None:
         """The REST key of this field in ``version``, or None when that version's JSON does not carry it."""
-        if self.json is None or version not in self.versions or version not in self.json_versions:
+        if version not in self.versions or version not in self.json_versions:
             return None
-        return self.name if self.json == SAME else self.json
+        return self.json or self.name
 
 
 @attrs.frozen
@@ -140,9 +143,9 @@ class Entity:
 
 
 COMMON = (
-    Field("sourcedId", "sourced_id", f.ident, required=True),
-    Field("status", "status", f.one_of(*STATUSES)),
-    Field("dateLastModified", "date_last_modified", f.datetime),
+    Field("sourcedId", f.ident, required=True),
+    Field("status", f.one_of(*STATUSES)),
+    Field("dateLastModified", f.datetime),
 )
 
 
@@ -151,202 +154,183 @@ def _entity(record_type: type[Record], file: str, purpose: str, *fields: Field, 
     return Entity(record_type, file, versions, guid_type, purpose, (*COMMON, *fields))
 
 
-def _enum(*values: str) -> f.Parser:
-    return f.one_of(*values)
-
-
-def _enum_12(*values: str) -> f.Parser:
-    """An enumeration 1.2 extends with ``ext:`` values."""
-    return f.one_of_ext(*values)
-
-
-_ORG_TYPE = _enum(*ORG_TYPES)
-_SESSION_TYPE = _enum(*SESSION_TYPES)
-_CLASS_TYPE = _enum(*CLASS_TYPES)
-_USER_ROLE, _USER_ROLE_12 = _enum(*USER_ROLES), _enum_12(*USER_ROLES)
-_ENROLLMENT_ROLE = _enum(*ENROLLMENT_ROLES)
-_SEX = _enum("male", "female", "other", "unspecified")
+_USER_ROLE, _USER_ROLE_12 = f.one_of(*USER_ROLES), f.one_of_ext(*USER_ROLES)
 
 #: Every OneRoster entity rostersync reads, in dependency order (1.2's roles.csv before users.csv, which
 #: needs it; userProfiles.csv after).
 ENTITIES: tuple[Entity, ...] = (
     _entity(
         Org, "orgs.csv", "the district and its schools (courses, classes, users and enrollments refer to them)",
-        Field("name", "name", required=True),
-        Field("type", "type", _ORG_TYPE, required=True, parse_12=_enum_12(*ORG_TYPES)),
-        Field("identifier", "identifier"),
-        Field("parentSourcedId", "parent_sourced_id", f.ident, to="orgs", json="parent"),
+        Field("name", required=True),
+        Field("type", f.one_of(*ORG_TYPES), required=True, parse_12=f.one_of_ext(*ORG_TYPES)),
+        Field("identifier"),
+        Field("parentSourcedId", f.ident, to="orgs", json="parent"),
         guid_type="org",
     ),
     _entity(
         AcademicSession, "academicSessions.csv", "school years, terms and grading periods (classes refer to them)",
-        Field("title", "title", required=True),
-        Field("type", "type", _SESSION_TYPE, required=True, parse_12=_enum_12(*SESSION_TYPES)),
-        Field("startDate", "start_date", f.date, required=True),
-        Field("endDate", "end_date", f.date, required=True),
-        Field("parentSourcedId", "parent_sourced_id", f.ident, to="academic_sessions", json="parent"),
-        Field("schoolYear", "school_year", required=True),
+        Field("title", required=True),
+        Field("type", f.one_of(*SESSION_TYPES), required=True, parse_12=f.one_of_ext(*SESSION_TYPES)),
+        Field("startDate", f.date, required=True),
+        Field("endDate", f.date, required=True),
+        Field("parentSourcedId", f.ident, to="academic_sessions", json="parent"),
+        Field("schoolYear", required=True),
         guid_type="academicSession",
     ),
     _entity(
         Course, "courses.csv", "courses (every class belongs to one)",
-        Field("schoolYearSourcedId", "school_year_sourced_id", f.ident, to="academic_sessions", json="schoolYear"),
-        Field("title", "title", required=True),
-        Field("courseCode", "course_code"),
-        Field("grades", "grades", f.id_list),
-        Field("orgSourcedId", "org_sourced_id", f.ident, required=True, to="orgs", json="org"),
-        Field("subjects", "subjects", f.id_list),
-        Field("subjectCodes", "subject_codes", f.id_list),
+        Field("schoolYearSourcedId", f.ident, to="academic_sessions", json="schoolYear"),
+        Field("title", required=True),
+        Field("courseCode"),
+        Field("grades", f.id_list),
+        Field("orgSourcedId", f.ident, required=True, to="orgs", json="org"),
+        Field("subjects", f.id_list),
+        Field("subjectCodes", f.id_list),
         guid_type="course",
     ),
     _entity(
         Class, "classes.csv", "classes/sections (enrollments refer to them)",
-        Field("title", "title", required=True),
-        Field("grades", "grades", f.id_list),
-        Field("courseSourcedId", "course_sourced_id", f.ident, required=True, to="courses", json="course"),
-        Field("classCode", "class_code"),
-        Field("classType", "class_type", _CLASS_TYPE, required=True, parse_12=_enum_12(*CLASS_TYPES)),
-        Field("location", "location"),
-        Field("schoolSourcedId", "school_sourced_id", f.ident, required=True, to="orgs", json="school"),
-        Field("termSourcedIds", "term_sourced_ids", f.id_list, required=True, to="academic_sessions",
-              json="terms"),
-        Field("subjects", "subjects", f.id_list),
-        Field("subjectCodes", "subject_codes", f.id_list),
-        Field("periods", "periods", f.id_list),
+        Field("title", required=True),
+        Field("grades", f.id_list),
+        Field("courseSourcedId", f.ident, required=True, to="courses", json="course"),
+        Field("classCode"),
+        Field("classType", f.one_of(*CLASS_TYPES), required=True, parse_12=f.one_of_ext(*CLASS_TYPES)),
+        Field("location"),
+        Field("schoolSourcedId", f.ident, required=True, to="orgs", json="school"),
+        Field("termSourcedIds", f.id_list, required=True, to="academic_sessions", json="terms"),
+        Field("subjects", f.id_list),
+        Field("subjectCodes", f.id_list),
+        Field("periods", f.id_list),
         guid_type="class",
     ),
     _entity(
         Role, "roles.csv", "each user's role and schools (OneRoster 1.2 moved them out of users.csv)",
-        Field("userSourcedId", "user_sourced_id", f.ident, required=True, to="users"),
-        Field("roleType", "role_type", _enum(*ROLE_TYPES), required=True),
-        Field("role", "role", _USER_ROLE_12, required=True),
-        Field("beginDate", "begin_date", f.date),
-        Field("endDate", "end_date", f.date),
-        Field("orgSourcedId", "org_sourced_id", f.ident, required=True, to="orgs"),
-        Field("userProfileSourcedId", "user_profile_sourced_id", f.ident, to="user_profiles"),
+        Field("userSourcedId", f.ident, required=True, to="users"),
+        Field("roleType", f.one_of(*ROLE_TYPES), required=True),
+        Field("role", _USER_ROLE_12, required=True),
+        Field("beginDate", f.date),
+        Field("endDate", f.date),
+        Field("orgSourcedId", f.ident, required=True, to="orgs"),
+        Field("userProfileSourcedId", f.ident, to="user_profiles"),
         versions=V12,
     ),
     _entity(
         User, "users.csv", "students, teachers, guardians and administrators (enrollments refer to them)",
-        Field("enabledUser", "enabled_user", f.boolean, required=True),
+        Field("enabledUser", f.boolean, required=True),
         # 1.2 CSV has these in roles.csv (a users.csv may still carry them), 1.2 JSON in roles[]
-        Field("orgSourcedIds", "org_sourced_ids", f.id_list, required=True, to="orgs", json="orgs",
-              json_versions=V11),
-        Field("role", "role", _USER_ROLE, required=True, parse_12=_USER_ROLE_12, json_versions=V11),
-        Field("username", "username", required=True),
-        Field("userIds", "user_ids", f.user_ids),
-        Field("givenName", "given_name", required=True),
-        Field("familyName", "family_name", required=True),
-        Field("middleName", "middle_name"),
-        Field("identifier", "identifier"),
-        Field("email", "email"),
-        Field("sms", "sms"),
-        Field("phone", "phone"),
-        Field("agentSourcedIds", "agent_sourced_ids", f.id_list, to="users", json="agents"),
-        Field("grades", "grades", f.id_list),
-        Field("password", None, json=None),  # never stored, never served
-        Field("userMasterIdentifier", "user_master_identifier", versions=V12),
-        Field("preferredGivenName", "preferred_given_name", versions=V12, json="preferredFirstName",
-              json_alternates=("preferredGivenName",)),
-        Field("preferredMiddleName", "preferred_middle_name", versions=V12),
-        Field("preferredFamilyName", "preferred_family_name", versions=V12, json="preferredLastName",
-              json_alternates=("preferredFamilyName",)),
-        Field("primaryOrgSourcedId", "primary_org_sourced_id", f.ident, versions=V12, to="orgs", json="primaryOrg"),
-        Field("pronouns", "pronouns", versions=V12),
+        Field("orgSourcedIds", f.id_list, required=True, to="orgs", json="orgs", json_versions=V11),
+        Field("role", _USER_ROLE, required=True, parse_12=_USER_ROLE_12, json_versions=V11),
+        Field("username", required=True),
+        Field("userIds", f.user_ids),
+        Field("givenName", required=True),
+        Field("familyName", required=True),
+        Field("middleName"),
+        Field("identifier"),
+        Field("email"),
+        Field("sms"),
+        Field("phone"),
+        Field("agentSourcedIds", f.id_list, to="users", json="agents"),
+        Field("grades", f.id_list),
+        Field("password", attr=None, json_versions=False),  # never stored, never served
+        Field("userMasterIdentifier", versions=V12),
+        Field("preferredGivenName", versions=V12, json="preferredFirstName", json_alternates=("preferredGivenName",)),
+        Field("preferredMiddleName", versions=V12),
+        Field("preferredFamilyName", versions=V12, json="preferredLastName", json_alternates=("preferredFamilyName",)),
+        Field("primaryOrgSourcedId", f.ident, versions=V12, to="orgs", json="primaryOrg"),
+        Field("pronouns", versions=V12),
         guid_type="user",
     ),
     _entity(
         UserProfile, "userProfiles.csv", "users' application accounts",
-        Field("userSourcedId", "user_sourced_id", f.ident, required=True, to="users"),
-        Field("profileType", "profile_type", required=True),
-        Field("vendorId", "vendor_id", required=True),
-        Field("applicationId", "application_id"),
-        Field("description", "description"),
-        Field("credentialType", "credential_type"),
-        Field("username", "username"),
+        Field("userSourcedId", f.ident, required=True, to="users"),
+        Field("profileType", required=True),
+        Field("vendorId", required=True),
+        Field("applicationId"),
+        Field("description"),
+        Field("credentialType"),
+        Field("username"),
         versions=V12,
     ),
     _entity(
         Enrollment, "enrollments.csv", "who is in which class, as student or teacher",
-        Field("classSourcedId", "class_sourced_id", f.ident, required=True, to="classes", json="class"),
-        Field("schoolSourcedId", "school_sourced_id", f.ident, required=True, to="orgs", json="school"),
-        Field("userSourcedId", "user_sourced_id", f.ident, required=True, to="users", json="user"),
-        Field("role", "role", _ENROLLMENT_ROLE, required=True, parse_12=_enum_12(*ENROLLMENT_ROLES)),
-        Field("primary", "primary", f.boolean),
-        Field("beginDate", "begin_date", f.date),
-        Field("endDate", "end_date", f.date),
+        Field("classSourcedId", f.ident, required=True, to="classes", json="class"),
+        Field("schoolSourcedId", f.ident, required=True, to="orgs", json="school"),
+        Field("userSourcedId", f.ident, required=True, to="users", json="user"),
+        Field("role", f.one_of(*ENROLLMENT_ROLES), required=True, parse_12=f.one_of_ext(*ENROLLMENT_ROLES)),
+        Field("primary", f.boolean),
+        Field("beginDate", f.date),
+        Field("endDate", f.date),
         guid_type="enrollment",
     ),
     _entity(
         Demographics, "demographics.csv",
         "birth dates, sex and race of users (imported only when demographics are enabled)",
-        Field("birthDate", "birth_date", f.date),
-        Field("sex", "sex", _SEX),
-        Field("americanIndianOrAlaskaNative", "american_indian_or_alaska_native", f.boolean),
-        Field("asian", "asian", f.boolean),
-        Field("blackOrAfricanAmerican", "black_or_african_american", f.boolean),
-        Field("nativeHawaiianOrOtherPacificIslander", "native_hawaiian_or_other_pacific_islander", f.boolean),
-        Field("white", "white", f.boolean),
-        Field("demographicRaceTwoOrMoreRaces", "demographic_race_two_or_more_races", f.boolean),
-        Field("hispanicOrLatinoEthnicity", "hispanic_or_latino_ethnicity", f.boolean),
-        Field("countryOfBirthCode", "country_of_birth_code"),
-        Field("stateOfBirthAbbreviation", "state_of_birth_abbreviation"),
-        Field("cityOfBirth", "city_of_birth"),
-        Field("publicSchoolResidenceStatus", "public_school_residence_status"),
+        Field("birthDate", f.date),
+        Field("sex", f.one_of("male", "female", "other", "unspecified")),
+        Field("americanIndianOrAlaskaNative", f.boolean),
+        Field("asian", f.boolean),
+        Field("blackOrAfricanAmerican", f.boolean),
+        Field("nativeHawaiianOrOtherPacificIslander", f.boolean),
+        Field("white", f.boolean),
+        Field("demographicRaceTwoOrMoreRaces", f.boolean),
+        Field("hispanicOrLatinoEthnicity", f.boolean),
+        Field("countryOfBirthCode"),
+        Field("stateOfBirthAbbreviation"),
+        Field("cityOfBirth"),
+        Field("publicSchoolResidenceStatus"),
         guid_type="demographics",
     ),
     _entity(
         Category, "categories.csv", "gradebook categories",
-        Field("title", "title", required=True),
-        Field("weight", "weight", f.decimal, versions=V12),
+        Field("title", required=True),
+        Field("weight", f.decimal, versions=V12),
     ),
     _entity(
         Resource, "resources.csv", "learning resources",
-        Field("vendorResourceId", "vendor_resource_id", required=True),
-        Field("title", "title"),
-        Field("roles", "roles", f.list_of(_USER_ROLE)),
-        Field("importance", "importance", _enum(*IMPORTANCES)),
-        Field("vendorId", "vendor_id"),
-        Field("applicationId", "application_id"),
+        Field("vendorResourceId", required=True),
+        Field("title"),
+        Field("roles", f.list_of(_USER_ROLE)),
+        Field("importance", f.one_of(*IMPORTANCES)),
+        Field("vendorId"),
+        Field("applicationId"),
     ),
     _entity(
         LineItem, "lineItems.csv", "gradebook columns (assignments)",
-        Field("title", "title", required=True),
-        Field("description", "description"),
-        Field("assignDate", "assign_date", f.datetime, required=True),
-        Field("dueDate", "due_date", f.datetime, required=True),
-        Field("classSourcedId", "class_sourced_id", f.ident, required=True, to="classes"),
-        Field("categorySourcedId", "category_sourced_id", f.ident, required=V11, to="categories"),
-        Field("gradingPeriodSourcedId", "grading_period_sourced_id", f.ident, required=V11, versions=V11,
+        Field("title", required=True),
+        Field("description"),
+        Field("assignDate", f.datetime, required=True),
+        Field("dueDate", f.datetime, required=True),
+        Field("classSourcedId", f.ident, required=True, to="classes"),
+        Field("categorySourcedId", f.ident, required=V11, to="categories"),
+        Field("gradingPeriodSourcedId", f.ident, required=V11, versions=V11, to="academic_sessions"),
+        Field("academicSessionSourcedId", f.ident, attr="grading_period_sourced_id", versions=V12,
               to="academic_sessions"),
-        Field("academicSessionSourcedId", "grading_period_sourced_id", f.ident, versions=V12,
-              to="academic_sessions"),
-        Field("resultValueMin", "result_value_min", f.decimal, required=True),
-        Field("resultValueMax", "result_value_max", f.decimal, required=True),
-        Field("schoolSourcedId", "school_sourced_id", f.ident, versions=V12, to="orgs"),
+        Field("resultValueMin", f.decimal, required=True),
+        Field("resultValueMax", f.decimal, required=True),
+        Field("schoolSourcedId", f.ident, versions=V12, to="orgs"),
     ),
     _entity(
         Result, "results.csv", "gradebook scores",
-        Field("lineItemSourcedId", "line_item_sourced_id", f.ident, required=True, to="line_items"),
-        Field("studentSourcedId", "student_sourced_id", f.ident, required=True, to="users"),
-        Field("scoreStatus", "score_status", _enum(*SCORE_STATUSES), required=True),
-        Field("score", "score", f.decimal, required=V11),
-        Field("scoreDate", "score_date", f.date, required=V11),
-        Field("comment", "comment"),
-        Field("textScore", "text_score", versions=V12),
-        Field("classSourcedId", "class_sourced_id", f.ident, versions=V12, to="classes"),
+        Field("lineItemSourcedId", f.ident, required=True, to="line_items"),
+        Field("studentSourcedId", f.ident, required=True, to="users"),
+        Field("scoreStatus", f.one_of(*SCORE_STATUSES), required=True),
+        Field("score", f.decimal, required=V11),
+        Field("scoreDate", f.date, required=V11),
+        Field("comment"),
+        Field("textScore", versions=V12),
+        Field("classSourcedId", f.ident, versions=V12, to="classes"),
     ),
     _entity(
         ClassResource, "classResources.csv", "resources assigned to classes",
-        Field("title", "title"),
-        Field("classSourcedId", "class_sourced_id", f.ident, required=True, to="classes"),
-        Field("resourceSourcedId", "resource_sourced_id", f.ident, required=True, to="resources"),
+        Field("title"),
+        Field("classSourcedId", f.ident, required=True, to="classes"),
+        Field("resourceSourcedId", f.ident, required=True, to="resources"),
     ),
     _entity(
         CourseResource, "courseResources.csv", "resources assigned to courses",
-        Field("title", "title"),
-        Field("courseSourcedId", "course_sourced_id", f.ident, required=True, to="courses"),
-        Field("resourceSourcedId", "resource_sourced_id", f.ident, required=True, to="resources"),
+        Field("title"),
+        Field("courseSourcedId", f.ident, required=True, to="courses"),
+        Field("resourceSourcedId", f.ident, required=True, to="resources"),
     ),
 )
 
