@@ -15,8 +15,8 @@ encoded as a whole:
 The outcome is exactly the reference mapper's: the same stored values, the same errors (one per bad
 row, its first bad column in spec order, same message), the same warnings in the same order; a
 property test holds the two to that. Batches this path does not cover (delta files, a bulk file
-carrying ``tobedeleted`` rows, gradebook line items with their cross-column check) return ``None``
-and take the reference path.
+carrying ``tobedeleted`` rows) return ``None`` and take the reference path, as do, by their format's
+choice, gradebook line items (a cross-column check) and OneRoster 1.2 users (roles joined in).
 """
 
 from __future__ import annotations
