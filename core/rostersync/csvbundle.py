@@ -1,7 +1,8 @@
 """File-based roster bundles: the one entry point for every transport that delivers files.
 
 :func:`read_bundle` takes a folder or a .zip (from a local folder, an SFTP drop...), works out the
-format (OneRoster 1.1 or 1.2 CSV by manifest.csv, Clever CSV by its file names) unless told, checks
+format (OneRoster 1.1 or 1.2 CSV by manifest.csv, Clever CSV by its file names) unless told (a
+vendor's own layout, described by an installed column map, is always named, never detected), checks
 that every required file is there (reporting all that are missing at once, before anything is
 read), and yields :class:`~rostersync.batches.RawBatch` objects in dependency order, streamed.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,23 +27,37 @@ from rostersync.formats.oneroster_bundle import (
     read_oneroster,
 )
 from rostersync.formats.oneroster_csv import ONEROSTER_11
+from rostersync.settings import BUNDLE_FORMATS, bundle_reader
+
+if TYPE_CHECKING:
+    from rostersync.formats import BundleReader
 
 __all__ = ["BATCH_ROWS", "FORMATS", "ONEROSTER_11", "ONEROSTER_FILES", "bundle_plan", "plan_bundle",
            "read_bundle", "read_csv_batches", "read_manifest"]
 
-#: what a connector's ``format`` setting may say
-FORMATS = ("auto", "oneroster-1.1", "oneroster-1.2", "clever")
+#: the built-in formats a connector's ``format`` setting may say (or an installed column map's name)
+FORMATS = BUNDLE_FORMATS
+
+
+def _reader(format: str) -> BundleReader | None:
+    """None for a built-in format; the reader of a column map's format; ConfigError for anything else."""
+    try:
+        return bundle_reader(format)
+    except ValueError as exc:
+        raise ConfigError(f"unknown bundle format: {exc}") from None
 
 
 def check_format(format: str) -> str:
-    if format not in FORMATS:
-        raise ConfigError(f"unknown bundle format {format!r} (known: {', '.join(FORMATS)})")
+    _reader(format)
     return format
 
 
 def plan_bundle(bundle: Bundle, format: str = "auto") -> BundlePlan:
     """Detect (``auto``) or confirm the format and check the bundle's make-up; nothing is read yet."""
-    if check_format(format) == "auto":
+    layout = _reader(format)
+    if layout is not None:
+        return layout.plan(bundle)
+    if format == "auto":
         format = _detect(bundle)
     return plan_clever(bundle) if format == "clever" else plan_oneroster(bundle, format)
 
@@ -72,10 +88,10 @@ def read_bundle(folder: Path, format: str = "auto", *, demographics: bool = Fals
     """The one entry point for file-based transports (local folder, SFTP drop, zip): the roster files of
     ``folder`` (a folder or a .zip) in ``format`` as raw batches. Demographics are skipped unless asked
     for (opt-in)."""
-    check_format(format)
+    layout = _reader(format)
     with open_bundle(Path(folder)) as bundle:
         plan = plan_bundle(bundle, format)
-        reader = read_clever if plan.format == "clever" else read_oneroster
+        reader = layout.read if layout else read_clever if plan.format == "clever" else read_oneroster
         pending = plan.warnings
         for batch in reader(bundle, plan, demographics=demographics):
             if pending:

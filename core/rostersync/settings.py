@@ -10,14 +10,50 @@ This module is imported when plugins load (``connectors list``): keep it free of
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import attrs
 
 from rostersync.connector import choice, setting
 
+if TYPE_CHECKING:
+    from rostersync.formats import BundleReader
+
 #: what a reference check does with a failing row: refuse the run, or leave the row out and warn
 CHECK_ACTIONS = ("error", "skip")
-#: what a file-based source's ``format`` setting may say
+#: what a file-based source's ``format`` setting may say, besides the name of an installed column map
 BUNDLE_FORMATS = ("auto", "oneroster-1.1", "oneroster-1.2", "clever")
+
+
+def bundle_reader(format: str) -> BundleReader | None:
+    """None for a built-in bundle format (:data:`BUNDLE_FORMATS`), else the reader of the installed
+    format of that name that is a file layout of its own (a column map, see
+    :mod:`rostersync.formats.column_map`); ValueError naming every format a bundle may be in."""
+    if format in BUNDLE_FORMATS:
+        return None
+    from rostersync.plugins import get_formats  # lazily: the plugin manager imports this module
+
+    formats = get_formats()
+    found = formats.get(format)
+    if found is None or found.bundle is None:
+        layouts = [name for name, fmt in formats.items() if fmt.bundle is not None]
+        raise ValueError(f"{format!r} is not one of: {', '.join((*BUNDLE_FORMATS, *layouts))}")
+    return found.bundle
+
+
+def _check_bundle_format(_instance: object, attribute: attrs.Attribute, value: str) -> None:
+    try:
+        bundle_reader(value)
+    except ValueError as exc:
+        raise ValueError(f"{attribute.name}: {exc}") from None
+
+
+def bundle_format(help: str, default: str = "auto") -> Any:
+    """The ``format`` setting of a file source: a built-in bundle format, or the name of an installed
+    column map (a vendor export such as ``tyler-sis-dw``). Redefine ``format`` with this, never with
+    ``choice(BUNDLE_FORMATS)``, so a connector's default can name a column map."""
+    return setting(f"{help} ({' | '.join(BUNDLE_FORMATS)} | the name of an installed column map)",
+                   default=default, validator=_check_bundle_format)
 
 
 @attrs.frozen
@@ -36,6 +72,7 @@ class ReferenceCheckSettings:
 class BundleSettings(ReferenceCheckSettings):
     """Settings of every source that delivers a file bundle (a folder, a zip, an SFTP drop)."""
 
-    format: str = choice("Bundle format (auto: manifest.csv means OneRoster, its oneroster.version says "
-                         "which; Clever's file names mean Clever)", BUNDLE_FORMATS, default="auto")
+    format: str = bundle_format("Bundle format (auto: manifest.csv means OneRoster, its oneroster.version says "
+                                "which; Clever's file names mean Clever; a column map reads a vendor's own CSV "
+                                "export)")
     demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
