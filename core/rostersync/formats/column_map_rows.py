@@ -233,8 +233,10 @@ class Mapper:
         return map_rows(batch, compiled.spec, compiled.finish)
 
     def _compile(self, kind: str, fm: FileMap, header: Sequence[str]) -> Compiled:
-        if kind == "records":
-            return compile_fields(fm.all_fields(), ENTITIES[fm.entity], header, not_extra=fm.not_extra())
+        if kind == "records":  # columns that derived records read are mapped there, not extra here
+            derived = {c.lower() for d in self.cmap.derive if d.source == fm.name
+                       for field in d.fields for c in field.columns()}
+            return compile_fields(fm.all_fields(), ENTITIES[fm.entity], header, not_extra=fm.not_extra() | derived)
         keys = [field for field in fm.fields if field.attr == "sourced_id"]
         mapped = {c.lower() for field in fm.demographics for c in field.columns()}
         return compile_fields((*keys, *fm.demographics), ENTITIES["demographics"], header,
