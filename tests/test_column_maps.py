@@ -16,6 +16,8 @@ from rostersync.csvbundle import read_bundle
 from rostersync.formats import map_raw
 from rostersync.plugins import get_formats
 
+pytest_plugins = ["sftp_fixtures"]  # sshd, sftp_school, drops
+
 TYLER = DATA / "tyler-sis" / "district"
 NOT_IMPORTED = ("DWProgServices.csv: not imported: programme participation (ELL, special education, free/reduced "
                 "lunch...) is sensitive and not part of the roster")
@@ -250,3 +252,24 @@ def test_asb_works_student_file(cli, project, db_path):
     assert json.loads(sofia["extra"]) == {"Mailing Address": "5 Moraga Way", "City": "Moraga", "State": "CA",
                                           "Zip Code": "94556"}
     assert warnings(cli, run["run"]) == []
+
+
+def test_tyler_drop_over_sftp_syncs_and_checks_with_its_map(cli, sshd, sftp_school, drops, db_path):
+    """The sftp kind reads the map named by its format setting, for sync and for check's required files."""
+    import shutil
+
+    from sftp_helpers import as_json, enable
+    from sftp_helpers import sync as sftp_sync
+
+    shutil.copytree(TYLER, drops, dirs_exist_ok=True)
+    sshd.chown(drops)
+    config = Path("rostersync.toml")  # school lincoln is scoped to org 002: its 11 students, 1010 included
+    config.write_text(config.read_text().replace('"sch-lincoln"', '"002"'))
+    enable(cli, sshd, drops, auth="key", format="tyler-sis-dw", file_pattern="DW*.csv")
+    steps = as_json(cli("check", "lincoln", "--json"))
+    assert [s["ok"] for s in steps] == [True] * len(steps)
+    assert steps[-1]["detail"] == "DWStudents.csv (bulk), DWEnrollment.csv (bulk)"
+    run = sftp_sync(cli)
+    assert run["status"] == "ok", run["error"]
+    assert _inserted(run) == {"orgs": 1, "users": 11}
+    assert _ids(row(db_path, "users", "1010")["org_sourced_ids"]) == ["002"]

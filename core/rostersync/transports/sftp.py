@@ -163,9 +163,9 @@ def _check(context: FetchContext, steps: list[CheckStep]) -> None:
         files = _download(session, choice.drop, context)
     steps.append(CheckStep("download", True, f"{len(files)} file(s), {choice.drop.size:,} bytes into a private "
                                              "temporary folder"))
-    from rostersync.csvbundle import bundle_plan
-    plan = bundle_plan(_bundle_folder(choice.drop, files, context))
-    listed = ", ".join(f"{name} ({mode})" for name, _entity, mode in plan)
+    from rostersync.csvbundle import describe_bundle
+    plan = describe_bundle(_bundle_folder(choice.drop, files, context), settings.format)
+    listed = ", ".join(f"{p.actual} ({p.mode})" for p in plan.files)
     steps.append(CheckStep("required files", True, listed or "manifest declares no files"))
 
 
