@@ -167,3 +167,26 @@ def test_loading_plugins_does_not_import_the_map_readers():
             "print(sorted(m for m in sys.modules if m.startswith('rostersync.formats.column_map')), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stderr.strip().splitlines()[-1] == "['rostersync.formats.column_map']"
+
+
+def test_the_contributing_example_reads_the_tyler_fixture():
+    """The map in CONTRIBUTING.md ("Vendor CSV exports: column maps") is real code that works."""
+    from pathlib import Path
+
+    from rostersync.bundlefiles import open_bundle
+    from rostersync.formats.column_map import column_map_format
+
+    guide = (Path(__file__).parent.parent / "CONTRIBUTING.md").read_text()
+    section = guide.split("## Vendor CSV exports: column maps", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "CONTRIBUTING.md", "exec"), namespace)
+    fmt = column_map_format(namespace["TYLER_SIS_DW"])
+    assert fmt.bundle is not None
+    counts: dict[str, int] = {}
+    with open_bundle(DATA / "tyler-sis" / "district") as bundle:
+        for raw in fmt.bundle.read(bundle, fmt.bundle.plan(bundle), demographics=True):
+            mapped = fmt.map(raw)
+            assert mapped is not None and not mapped.errors
+            counts[mapped.entity] = counts.get(mapped.entity, 0) + len(mapped.records)
+    assert counts == {"orgs": 2, "users": 20, "demographics": 20}

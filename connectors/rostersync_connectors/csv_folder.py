@@ -20,7 +20,9 @@ CSV_FOLDER = Connector(
         "gradebook and resource files into tables of their own. Clever CSV: schools, students, teachers, "
         "staff (optional), sections and enrollments, always a full snapshot; courses and terms are derived "
         "from sections, students' contacts become guardians. Every missing required file is reported at "
-        "once, before anything is imported. 'rostersync validate PATH' runs every check without a database."
+        "once, before anything is imported. A vendor's own CSV export (Tyler SIS's data-warehouse extract, "
+        "Realtime's student file...) is read through its column map: set format to the map's name (e.g. "
+        "tyler-sis-dw). 'rostersync validate PATH' runs every check without a database."
     ),
 )
 

@@ -18,7 +18,8 @@ SFTP_CSV = Connector(
         "across two looks settle_seconds apart; newer drops still being written are left for a later run. "
         "The drop imported last is remembered, so an unchanged drop is skipped (sync --full re-imports it). "
         "The server's host key must be in known_hosts or pinned with host_key=SHA256:...; an unknown or "
-        "changed key is refused. Authenticate with a password or a private key (secret references only)."
+        "changed key is refused. Authenticate with a password or a private key (secret references only). "
+        "A vendor's own CSV export is read through its column map (format=tyler-sis-dw...)."
     ),
 )
 

@@ -593,7 +593,7 @@ def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True, metavar="FORMAT",
-              help="auto, oneroster-1.1, oneroster-1.2 or clever.")
+              help="auto, oneroster-1.1, oneroster-1.2, clever, or an installed column map (e.g. tyler-sis-dw).")
 @click.option("--policy", "policies", multiple=True, metavar="CHECK=error|skip",
               help="Policy of a check (duplicate, dangling, no_school); repeatable. "
                    "Defaults: duplicate=error, dangling=skip, no_school=skip.")
