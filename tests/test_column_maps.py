@@ -273,3 +273,22 @@ def test_tyler_drop_over_sftp_syncs_and_checks_with_its_map(cli, sshd, sftp_scho
     assert run["status"] == "ok", run["error"]
     assert _inserted(run) == {"orgs": 1, "users": 11}
     assert _ids(row(db_path, "users", "1010")["org_sourced_ids"]) == ["002"]
+
+
+def test_a_student_without_an_enrollment_row_is_left_out_with_a_warning(cli, project, tmp_path, db_path):
+    bundle = copy_fixture("tyler-sis/district", tmp_path / "tyler")
+    with (bundle / "DWStudents.csv").open("a", newline="") as handle:
+        handle.write("1099,Ghost,Gail,,F,,R100\r\n")
+    add_school(cli, "district", bundle, format="tyler-sis-dw")
+    run = sync(cli, "district")
+    assert run["status"] == "ok" and _inserted(run) == {"orgs": 2, "users": 20}
+    assert any(w.startswith("DWStudents.csv:22:") and "'1099' has no school" in w for w in warnings(cli, run["run"]))
+
+
+def test_a_zipped_extract_reads_the_same(cli, project, tmp_path):
+    from formats_fixtures import zip_folder
+
+    archive = zip_folder(TYLER, tmp_path / "tyler.zip", prefix="DW_20250106")
+    report = json.loads(cli("validate", str(archive), "--format", "tyler-sis-dw", "--json").output)
+    assert report["ok"] and {e: c["valid"] for e, c in report["counts"].items()} == {
+        "orgs": 2, "users": 20, "demographics": 20}
