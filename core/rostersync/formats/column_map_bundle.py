@@ -8,7 +8,7 @@ records are derived from, copying what it needs into a private temporary SQLite 
 key: an enrich file's winning row per key, a derived record per distinct sourced_id), then streams
 each records file batch by batch, looking up the enrich data of a batch's rows in one indexed query
 per 500 keys. Memory is bounded by a batch whatever the district's size, as in the Clever and
-OneRoster 1.2 readers; the temporary file is removed when reading ends.
+OneRoster 1.2 readers (:mod:`.scratch`); the temporary file is removed when reading ends.
 
 A scanned file's problems (a bad date, a row that is too short) are reported with the first batch of
 the stream they feed, naming the scanned file's own line and column, so a sync refuses the run and
@@ -18,7 +18,6 @@ snapshot: every stream is ``bulk``.
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -40,6 +39,7 @@ from rostersync.formats.column_map_rows import (
 )
 from rostersync.formats.columns import Column
 from rostersync.formats.oneroster_bundle import BundlePlan, PlannedFile, bundle_incomplete
+from rostersync.formats.scratch import ScratchIndex
 from rostersync.model import ENTITIES
 
 #: row errors kept from one scanned file; past this a single line says how many more there were
@@ -106,36 +106,29 @@ class Findings:
         return attrs.evolve(batch, errors=(*errors, *batch.errors), warnings=(*warnings, *batch.warnings))
 
 
-class MapIndex:
-    """What the streams need from the scanned files, in a private SQLite file."""
+class MapIndex(ScratchIndex):
+    """What the streams need from the scanned files: an enrich file's winning row per key, and the
+    derived records (first row per sourced_id, in file order)."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.executescript("""
+        super().__init__(path, """
             CREATE TABLE enriched (file TEXT, key TEXT, sort TEXT, line INTEGER, data TEXT, notes TEXT,
                                    PRIMARY KEY (file, key)) WITHOUT ROWID;
             CREATE TABLE derived (derive INTEGER, key TEXT, line INTEGER, data TEXT, UNIQUE (derive, key));
         """)
 
-    def _insert(self, sql: str, rows: list[tuple]) -> None:
-        self.conn.execute("BEGIN")
-        self.conn.executemany(sql, rows)
-        self.conn.execute("COMMIT")
-
     def enrich(self, rows: list[tuple], latest: bool) -> None:
         """(file, key, sort, line, data, notes) rows: per key, the latest sort (then line) wins, or the first."""
         if latest:
-            self._insert("INSERT INTO enriched VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (file, key) DO UPDATE SET "
-                         "sort = excluded.sort, line = excluded.line, data = excluded.data, notes = excluded.notes "
-                         "WHERE (excluded.sort, excluded.line) > (enriched.sort, enriched.line)", rows)
+            self.insert("INSERT INTO enriched VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (file, key) DO UPDATE SET "
+                        "sort = excluded.sort, line = excluded.line, data = excluded.data, notes = excluded.notes "
+                        "WHERE (excluded.sort, excluded.line) > (enriched.sort, enriched.line)", rows)
         else:
-            self._insert("INSERT OR IGNORE INTO enriched VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.insert("INSERT OR IGNORE INTO enriched VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def derive(self, rows: list[tuple]) -> None:
         """(derive, key, line, data) rows: the first of each key wins."""
-        self._insert("INSERT OR IGNORE INTO derived VALUES (?, ?, ?, ?)", rows)
+        self.insert("INSERT OR IGNORE INTO derived VALUES (?, ?, ?, ?)", rows)
 
     def notes(self, file: str) -> list[str]:
         """Warnings of the winning rows of an enrich file (a superseded row's do not matter)."""
@@ -143,13 +136,9 @@ class MapIndex:
                                  "LIMIT ?", [file, MAX_FINDINGS])
         return [note for (text,) in rows for note in text.split("\n")]
 
-    def lookup(self, file: str, keys: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            sql = f"SELECT key, data FROM enriched WHERE file = ? AND key IN ({', '.join('?' * len(chunk))})"
-            found.update(self.conn.execute(sql, [file, *chunk]).fetchall())
-        return found
+    def data(self, file: str, keys: list[str]) -> dict[str, str]:
+        """key -> the enrich file's fields for it (JSON), for the keys it has."""
+        return dict(self.lookup("SELECT key, data FROM enriched WHERE file = ? AND key IN ({})", keys, file))
 
     def derived(self, derive: int) -> Iterator[list[tuple[int, list[str]]]]:
         cursor = self.conn.execute("SELECT line, data FROM derived WHERE derive = ? ORDER BY rowid", [derive])
@@ -159,8 +148,6 @@ class MapIndex:
             if len(chunk) < BATCH_ROWS:
                 return
 
-    def close(self) -> None:
-        self.conn.close()
 
 
 class ColumnMapReader:
@@ -273,7 +260,7 @@ class ColumnMapReader:
         if at is None:
             raise DataError(f"header lacks column {match} ({self.actual[enricher.name]} is matched to this file "
                             f"by it)", batch.location, 1, match)
-        found = self.index.lookup(enricher.name, [row[at].strip() for _line, row in batch.rows])
+        found = self.index.data(enricher.name, [row[at].strip() for _line, row in batch.rows])
         rows = [(line, [*row, found.get(row[at].strip(), "")]) for line, row in batch.rows]
         return attrs.evolve(batch, rows=rows, header=(*batch.header, f"{ENRICHED}{enricher.name}"))
 
