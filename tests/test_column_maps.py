@@ -207,12 +207,18 @@ def test_the_latest_row_wins_across_batches(tmp_path):
     assert batches == 2 and got == latest
 
 
-def test_realtime_eds_student_file(cli, project, db_path):
-    add_school(cli, "district", DATA / "realtime" / "district", format="realtime-eds")
+def _sample_orgs(cli, db_path: Path, sis: str, fmt: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Sync tests/data/<sis>/district (2 schools, 4 students) with format ``fmt``; its orgs."""
+    add_school(cli, "district", DATA / sis / "district", format=fmt)
     run = sync(cli, "district")
     assert run["status"] == "ok", run["error"]
     assert _inserted(run) == {"orgs": 2, "users": 4}
-    assert query(db_path, "SELECT sourced_id, name FROM orgs ORDER BY 1") == [
+    assert warnings(cli, run["run"]) == []
+    return query(db_path, "SELECT sourced_id, name FROM orgs ORDER BY 1")
+
+
+def test_realtime_eds_student_file(cli, project, db_path):
+    assert _sample_orgs(cli, db_path, "realtime", "realtime-eds") == [
         ("0015", "Hawthorne Elementary"), ("0040", "Lincoln Middle School")]
     noah = row(db_path, "users", "50002")
     assert (noah["given_name"], noah["middle_name"], noah["phone"], _ids(noah["grades"]), _ids(noah["grades_raw"])) == (
@@ -240,18 +246,13 @@ def test_realtime_file_with_a_skipped_column_is_refused(cli, project, tmp_path, 
 
 
 def test_asb_works_student_file(cli, project, db_path):
-    add_school(cli, "district", DATA / "asb-works" / "district", format="asb-works")
-    run = sync(cli, "district")
-    assert run["status"] == "ok", run["error"]
-    assert _inserted(run) == {"orgs": 2, "users": 4}
-    assert query(db_path, "SELECT sourced_id, name FROM orgs ORDER BY 1") == [
+    assert _sample_orgs(cli, db_path, "asb-works", "asb-works") == [
         ("Acalanes High", "Acalanes High"), ("Campolindo High", "Campolindo High")]
     sofia = row(db_path, "users", "900125")
     assert (sofia["identifier"], sofia["email"], _ids(sofia["grades"]), _ids(sofia["org_sourced_ids"])) == (
         "0451", "sofia.r@students.example.org", ["11"], ["Campolindo High"])
     assert json.loads(sofia["extra"]) == {"Mailing Address": "5 Moraga Way", "City": "Moraga", "State": "CA",
                                           "Zip Code": "94556"}
-    assert warnings(cli, run["run"]) == []
 
 
 def test_tyler_drop_over_sftp_syncs_and_checks_with_its_map(cli, sshd, sftp_school, drops, db_path):

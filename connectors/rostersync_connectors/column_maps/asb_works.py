@@ -17,7 +17,7 @@ with a header row. Every column of the file is read by name; other columns (addr
 
 from __future__ import annotations
 
-from rostersync.formats.column_map import ColumnMap, Field, FileMap, schools_from
+from rostersync.formats.column_map import ColumnMap, Field, FileMap, person, school_of, schools_from
 
 ASB_WORKS = ColumnMap(
     name="asb-works",
@@ -27,16 +27,11 @@ ASB_WORKS = ColumnMap(
             "students", "*.csv", "the students (the file sent to ASB Works, e.g. asbworks_<district>.csv)",
             entity="users", role="student",
             fields=(
-                Field("sourced_id", "ID#", required=True),
-                Field("identifier", "Student#"),
-                Field("given_name", "First Name", required=True),
-                Field("middle_name", "Middle Name"),
-                Field("family_name", "Last Name", required=True),
+                *person("ID#", "First Name", "Last Name", middle="Middle Name", identifier="Student#"),
                 Field("grades", "Grade"),
                 Field("email", "Email"),
                 Field("phone", "Home Phone"),
-                Field("org_sourced_ids", "School", required=True),
-                Field("primary_org_sourced_id", "School", required=True),
+                *school_of("School"),
             ),
         ),
     ),

@@ -27,7 +27,7 @@ The optional course file (CourseInformation/) is not read.
 from __future__ import annotations
 
 from rostersync.formats import fields as f
-from rostersync.formats.column_map import ColumnMap, Field, FileMap, schools_from
+from rostersync.formats.column_map import SEX_CODES, ColumnMap, Field, FileMap, person, school_of, schools_from
 
 #: EDS's student layout, in order (the public part of it)
 EDS_COLUMNS = (
@@ -36,7 +36,6 @@ EDS_COLUMNS = (
     "Home_Phone", "Mailing_City", "Mailing_State", "Mailing_Street", "Mailing_Zip", "City", "State", "Street",
     "Zip", "StudentPers_guid", "Emerg_Contact_1", "Emerg_Contact_2", "Emerg_Contact_3",
 )
-SEX = {"M": "male", "Male": "male", "F": "female", "Female": "female", "X": "other", "U": "unspecified"}
 
 REALTIME_EDS = ColumnMap(
     name="realtime-eds",
@@ -46,18 +45,13 @@ REALTIME_EDS = ColumnMap(
             "students", "*.csv", "the students (Realtime's auto-sent student file)", entity="users",
             role="student", layout=EDS_COLUMNS,
             fields=(
-                Field("sourced_id", "Student_Number", required=True),
-                Field("identifier", "Student_Number"),
+                *person("Student_Number", "First_Name", "Last_Name", middle="Middle_Name"),
                 Field("user_ids.state_id", "State_StudentNumber"),
-                Field("given_name", "First_Name", required=True),
-                Field("middle_name", "Middle_Name"),
-                Field("family_name", "Last_Name", required=True),
                 Field("grades", "Grade_Level"),
                 Field("phone", "Home_Phone"),
-                Field("org_sourced_ids", "SIS_School_id", required=True),
-                Field("primary_org_sourced_id", "SIS_School_id", required=True),
+                *school_of("SIS_School_id"),
             ),
-            demographics=(Field("birth_date", "DOB", parse=f.us_date), Field("sex", "Gender", values=SEX)),
+            demographics=(Field("birth_date", "DOB", parse=f.us_date), Field("sex", "Gender", values=SEX_CODES)),
             sensitive=("Ethnicity",),
         ),
     ),

@@ -28,9 +28,7 @@ sensitive and not part of the roster model). Other DWStudents columns are kept i
 from __future__ import annotations
 
 from rostersync.formats import fields as f
-from rostersync.formats.column_map import ColumnMap, Enrich, Field, FileMap, schools_from
-
-SEX = {"M": "male", "Male": "male", "F": "female", "Female": "female", "X": "other", "U": "unspecified"}
+from rostersync.formats.column_map import SEX_CODES, ColumnMap, Enrich, Field, FileMap, person, school_of, schools_from
 
 TYLER_SIS_DW = ColumnMap(
     name="tyler-sis-dw",
@@ -38,26 +36,15 @@ TYLER_SIS_DW = ColumnMap(
     files=(
         FileMap(
             "students", "DWStudents*", "the students (one row each)", entity="users", role="student",
-            fields=(
-                Field("sourced_id", "StudentID", required=True),
-                Field("identifier", "StudentID"),
-                Field("given_name", "FirstName", required=True),
-                Field("middle_name", "MiddleName"),
-                Field("family_name", "LastName", required=True),
-                Field("email", "Email"),
-            ),
-            demographics=(Field("sex", "Gender", values=SEX),),
+            fields=(*person("StudentID", "FirstName", "LastName", middle="MiddleName"), Field("email", "Email")),
+            demographics=(Field("sex", "Gender", values=SEX_CODES),),
             sensitive=("ELLDescription",),
         ),
         FileMap(
             "enrollment", "DWEnrollment*", "each student's grade and school (the latest row by EntryDate counts)",
             enrich=Enrich(into="students", key="StudentID", match="StudentID", latest="EntryDate",
                           latest_parse=f.us_date),
-            fields=(
-                Field("grades", "Grade"),
-                Field("org_sourced_ids", "SchoolID", required=True),
-                Field("primary_org_sourced_id", "SchoolID", required=True),
-            ),
+            fields=(Field("grades", "Grade"), *school_of("SchoolID")),
         ),
     ),
     derive=(schools_from("enrollment", "SchoolID", "SchoolName"),),

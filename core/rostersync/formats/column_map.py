@@ -274,6 +274,24 @@ def _problems(cmap: ColumnMap) -> Iterator[str]:
                 yield f"{where}: nothing gives {record_type.__name__}'s required {', '.join(missing)}"
 
 
+# -- building blocks the maps of SIS exports share ----------------------------------------------------
+#: the sex codes SIS exports use, as a value map for a demographics ``sex`` field
+SEX_CODES = {"M": "male", "Male": "male", "F": "female", "Female": "female", "X": "other", "U": "unspecified"}
+
+
+def person(id_column: str, given: str, family: str, middle: str = "", identifier: str = "") -> tuple[Field, ...]:
+    """A person's sourcedId (required) and identifier (``identifier``, else the id column), and their
+    given and family (required) and middle names."""
+    fields = (Field("sourced_id", id_column, required=True), Field("identifier", identifier or id_column),
+              Field("given_name", given, required=True), Field("family_name", family, required=True))
+    return (*fields, Field("middle_name", middle)) if middle else fields
+
+
+def school_of(column: str) -> tuple[Field, ...]:
+    """The one school of each row (required): its ``org_sourced_ids`` and ``primary_org_sourced_id``."""
+    return (Field("org_sourced_ids", column, required=True), Field("primary_org_sourced_id", column, required=True))
+
+
 def schools_from(source: str, id_column: str, name_column: str = "") -> Derive:
     """School orgs from the distinct values of ``id_column`` of file ``source``, named by
     ``name_column`` where the file has it and is not blank, else by the id."""
