@@ -57,7 +57,9 @@ def rostersync_register_formats(register: Callable[[Format], None]) -> None:
     ``map(batch)`` turns one raw batch of the format into a :class:`~rostersync.batches.MappedBatch`.
     Validation happens there: raise :class:`rostersync.errors.DataError` naming file, line and field
     for a problem with the whole file, and return invalid rows as DataErrors in ``MappedBatch.errors``
-    (with the reader's ``batch.errors`` and ``batch.warnings`` passed on).
+    (with the reader's ``batch.errors`` and ``batch.warnings`` passed on). A vendor CSV layout needs no
+    code: register ``rostersync.formats.column_map.column_map_format(ColumnMap(...))``, whose ``bundle``
+    reader lets file sources select it by name in their ``format`` setting.
     """
 
 
