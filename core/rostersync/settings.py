@@ -48,12 +48,13 @@ def _check_bundle_format(_instance: object, attribute: attrs.Attribute, value: s
         raise ValueError(f"{attribute.name}: {exc}") from None
 
 
-def bundle_format(help: str, default: str = "auto") -> Any:
+def bundle_format(help: str, default: str = "auto", type: Any = None) -> Any:
     """The ``format`` setting of a file source: a built-in bundle format, or the name of an installed
     column map (a vendor export such as ``tyler-sis-dw``). Redefine ``format`` with this, never with
-    ``choice(BUNDLE_FORMATS)``, so a connector's default can name a column map."""
+    ``choice(BUNDLE_FORMATS)``, so a connector's default can name a column map. ``type`` as for
+    :func:`~rostersync.connector.setting` (classes built with ``attrs.make_class``)."""
     return setting(f"{help} ({' | '.join(BUNDLE_FORMATS)} | the name of an installed column map)",
-                   default=default, validator=_check_bundle_format)
+                   default=default, validator=_check_bundle_format, type=type)
 
 
 @attrs.frozen
