@@ -190,3 +190,53 @@ def test_the_contributing_example_reads_the_tyler_fixture():
             assert mapped is not None and not mapped.errors
             counts[mapped.entity] = counts.get(mapped.entity, 0) + len(mapped.records)
     assert counts == {"orgs": 2, "users": 20, "demographics": 20}
+
+
+class _TylerProfile:
+    """Registers, for one test, an SIS connector built from a profile whose format is a column map."""
+
+    def __init__(self, format: str) -> None:
+        self.format = format
+
+    def rostersync_register_connectors(self, register):  # type: ignore[no-untyped-def]
+        from rostersync.profiles import SftpProfile, sftp_connector
+
+        register(sftp_connector(SftpProfile(name="tyler-test", title="Tyler SIS (test)", summary="DW extract.",
+                                            basis="integrator docs", format=self.format)))
+
+
+@pytest.fixture
+def tyler_profile(request):  # type: ignore[no-untyped-def]
+    from rostersync import hookimpl
+    from rostersync.plugins import get_connectors, pm
+
+    get_connectors()
+    plugin = _TylerProfile(request.param)
+    hookimpl(_TylerProfile.rostersync_register_connectors)
+    pm.register(plugin, name="tyler-profile")
+    yield plugin
+    pm.unregister(name="tyler-profile")
+
+
+@pytest.mark.parametrize("tyler_profile", ["tyler-sis-dw"], indirect=True)
+def test_an_sftp_profile_names_a_column_map_as_its_format(cli, project, tyler_profile):
+    from rostersync.connector import structure_settings
+    from rostersync.plugins import get_connector
+
+    connector = get_connector("tyler-test")
+    settings = structure_settings(connector, {"host": "sftp.example.org", "username": "u", "remote_path": "/dw"})
+    assert settings.format == "tyler-sis-dw"
+    shown = json.loads(cli("connectors", "show", "tyler-test", "--json").output)
+    assert next(s for s in shown["settings"] if s["name"] == "format")["default"] == "tyler-sis-dw"
+
+
+@pytest.mark.parametrize("tyler_profile", ["tyler-sis"], indirect=True)
+def test_an_sftp_profile_naming_no_installed_map_is_refused_when_plugins_load(tyler_profile):
+    from rostersync.errors import ConfigError
+    from rostersync.plugins import get_connectors
+
+    with pytest.raises(ConfigError) as refused:
+        get_connectors()
+    assert str(refused.value).startswith("connector tyler-test (")
+    assert ("invalid default for setting format: 'tyler-sis' is not one of: auto, oneroster-1.1, oneroster-1.2, "
+            "clever, asb-works, realtime-eds, tyler-sis-dw") in str(refused.value)

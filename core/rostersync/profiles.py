@@ -25,7 +25,7 @@ import attrs
 
 from rostersync.api.settings import AUTH_MODES, CLIENT_AUTH, TOKEN_METHODS, VERSIONS, OneRosterApiSettings
 from rostersync.connector import NOTHING, Connector, Quirk, Source, choice, positive, setting
-from rostersync.settings import BUNDLE_FORMATS
+from rostersync.settings import bundle_format
 from rostersync.transports.sftp_settings import SftpSettings
 
 #: the path of the rostering service under a host, as the spec publishes it
@@ -256,6 +256,7 @@ class SftpProfile:
     homepage: str = ""
     setup: str = ""
     notes: str = ""
+    #: auto, oneroster-1.1, oneroster-1.2, clever, or an installed column map's name (``tyler-sis-dw``)
     format: str = "auto"
     file_pattern: str = "*.csv"
     marker_file: str = ""
@@ -280,7 +281,7 @@ class SftpProfile:
 def sftp_connector(profile: SftpProfile) -> Connector:
     """The ``sftp`` connector an :class:`SftpProfile` describes (pulling its drops from a server)."""
     fields: dict[str, Any] = {
-        "format": choice("Format of the files", BUNDLE_FORMATS, profile.format, type=str),
+        "format": bundle_format("Format of the files", profile.format, type=str),
         "file_pattern": setting("Which files make a drop: *.csv (a folder of CSV files, or dated sub-folders) "
                                 "or *.zip (each zip is a drop)", default=profile.file_pattern, type=str),
         "marker_file": setting("File the SIS writes when a drop is complete; empty: complete when its files "
