@@ -31,7 +31,7 @@ from rostersync.engine import sync_school
 from rostersync.gcpause import fewer_collections
 from rostersync.process import tune
 from rostersync.secrets import SecretRef
-from rostersync.store.sqlite import store_at
+from rostersync.store import store_at
 
 SECRET_ENV = "ROSTERSYNC_BENCH_SECRET"
 GENERATOR_PLACES = ("/work/shared/tools/gen_oneroster.py", "../shared/tools/gen_oneroster.py")
@@ -66,7 +66,7 @@ def timed_sync(folder: Path, sim: dict[str, str], concurrency: int, page_size: i
     config.add_school("district", "Synthetic USD", ())
     config.enable("district", "oneroster-api", settings(sim, concurrency, page_size))
     config.save()
-    with store_at(config.database_path) as store, fewer_collections():  # as the CLI runs syncs
+    with store_at(config.database) as store, fewer_collections():  # as the CLI runs syncs
         start = time.perf_counter()
         [result] = sync_school(store, config.school("district"))
         elapsed = time.perf_counter() - start

@@ -91,7 +91,11 @@ def test_batches_the_fast_path_leaves_to_the_reference() -> None:
     assert map_columns(RawBatch("x", "orgs", "orgs.csv", [row], "delta", header), spec) is None
     assert map_columns(RawBatch("x", "orgs", "orgs.csv", [row], "bulk", header), spec) is None
     mapped = oneroster_csv.map_file(RawBatch("x", "orgs", "orgs.csv", [row], "bulk", header), spec)
-    assert mapped.records == [] and "tobedeleted in a bulk file" in mapped.warnings[0]
+    assert mapped.records == [] and "tobedeleted in a bulk file" in str(mapped.warnings[0])
+    warning = mapped.warnings[0]  # structured: the run report can name the record and its place
+    assert (warning.code, warning.file, warning.line, warning.column, warning.sourced_id) == (
+        "bulk_tobedeleted", "orgs.csv", 2, "status", "o1")
+    assert str(warning).startswith("orgs.csv:2:status: tobedeleted in a bulk file: left out")
 
 
 @pytest.mark.parametrize("org_ids", [("sch-lincoln",), ("sch-roosevelt",), ("sch-lincoln", "sch-roosevelt"), ("x",)])
@@ -101,7 +105,7 @@ def test_scoping_stored_rows_keeps_what_scoping_records_keeps(tmp_path, org_ids)
     from rostersync.csvbundle import read_bundle
     from rostersync.demo import sample_bundle
     from rostersync.scope import Scope
-    from rostersync.store.sqlite import StagingArea
+    from rostersync.store.staging import StagingArea
 
     stored_scope, record_scope = Scope(org_ids), Scope(org_ids)
     stored_area, record_area = StagingArea(tmp_path / "a.db", 1), StagingArea(tmp_path / "b.db", 2)

@@ -112,7 +112,7 @@ def test_revealed_secrets_are_redacted_from_output_logs_and_stored_errors(tmp_pa
     record = logging.LogRecord("paramiko", logging.WARNING, __file__, 1, "auth with %s", (value,), None)
     assert RedactingFilter().filter(record) and record.getMessage() == "auth with [REDACTED]"
 
-    from rostersync.store.sqlite import open_store
+    from rostersync.store import open_store
 
     store = open_store(tmp_path / "x.db")
     run = store.begin_run("s", "src")

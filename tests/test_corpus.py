@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from conftest import rostersync_exe
 from corpus_inputs import GENERATORS
+from rostersync.store import store_at
 
 CORPUS = Path(__file__).parent / "corpus"
 BASELINE = CORPUS / "_baseline"
@@ -118,8 +119,9 @@ def test_corpus_case(case: str, synced: Path, tmp_path: Path) -> None:
     for text in expected.get("message", []):
         assert text in (run["error"] or ""), f"{text!r} not in {run['error']!r}"
 
+    with store_at(db) as store:
+        issues = [str(issue) for issue in store.issues(run["run"])]
     with sqlite3.connect(db) as conn:
-        issues = [m for (m,) in conn.execute("SELECT message FROM run_issues WHERE run_id=?", [run["run"]])]
         actions = conn.execute("SELECT entity, sourced_id, action FROM changes WHERE run_id=?", [run["run"]]).fetchall()
         stored_status = conn.execute("SELECT status FROM sync_runs WHERE id=?", [run["run"]]).fetchone()[0]
     assert stored_status == status

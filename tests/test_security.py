@@ -76,7 +76,7 @@ def test_database_staging_and_exports_are_private_even_with_umask_0(tmp_path: Pa
 
 
 def test_the_write_ahead_log_and_a_staging_file_are_private_while_open(tmp_path: Path) -> None:
-    from rostersync.store.sqlite import open_store
+    from rostersync.store import open_store
 
     with umask(0):
         store = open_store(tmp_path / "x.db")

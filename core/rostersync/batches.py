@@ -1,4 +1,4 @@
-"""What flows between the hooks: raw batches (fetch -> map) and mapped batches (map -> load)."""
+"""What flows through a sync: raw batches (fetch -> map) and mapped batches (map -> staging)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Literal
 import attrs
 
 from rostersync.errors import DataError
+from rostersync.issues import Issue
 from rostersync.model import Record
 
 #: ``bulk``: the batches of this entity together are its full state (what is missing gets deleted).
@@ -38,7 +39,8 @@ class RawBatch:
 
 @attrs.frozen
 class MappedBatch:
-    """Canonical records ready for the destination; ``warnings`` are rows skipped or repaired.
+    """Canonical records ready for staging; ``warnings`` are rows skipped or repaired, each an
+    :class:`~rostersync.issues.Issue` (a plain string is taken as an issue with only a message).
 
     ``lines`` (parallel to ``records``, when the source has lines) lets later checks such as
     duplicate detection name ``file:line``. ``errors`` are rows that failed validation (left out of
@@ -49,7 +51,7 @@ class MappedBatch:
     location: str
     records: Sequence[Record]
     mode: Mode = "bulk"
-    warnings: Sequence[str] = ()
+    warnings: Sequence[str | Issue] = ()
     lines: Sequence[int] = ()
     errors: Sequence[DataError] = ()
 

@@ -37,10 +37,11 @@ class Ctx:
         return self._config
 
     def store(self) -> Any:
-        """The database as a context manager (closed on leaving, whatever happens)."""
-        from rostersync.store.sqlite import store_at
+        """The database as a context manager (closed on leaving, whatever happens); an older schema is
+        upgraded if its backend does that on open (SQLite), a newer or damaged one refused."""
+        from rostersync.store import store_at
 
-        return store_at(self.config.database_path)
+        return store_at(self.config.database)
 
 
 class Group(click.Group):
@@ -560,7 +561,8 @@ def changes(ctx: Ctx, run_id: int, entity: str | None, show_warnings: bool, as_j
         if store.run(run_id) is None:
             raise ConfigError(f"no run {run_id} (see rostersync history)")
         if show_warnings:
-            emit(store.issues(run_id), ["level", "message"], as_json=as_json, empty="no warnings")
+            emit([issue_json(i) for i in store.issues(run_id)], ["level", "message"], as_json=as_json,
+                 empty="no warnings")
             return
         rows = store.changes(run_id, entity)
     if as_json or not rows:
@@ -569,6 +571,14 @@ def changes(ctx: Ctx, run_id: int, entity: str | None, show_warnings: bool, as_j
         from rostersync.output import console
 
         console.print(changes_table(rows))
+
+
+def issue_json(issue: Any) -> dict[str, Any]:
+    """A run's warning for ``--json``: ``message`` as printed (``file:line:column: reason``), and each
+    part on its own (``reason`` is the message without its location)."""
+    return {"level": issue.level, "message": str(issue), "code": issue.code or None, "entity": issue.entity,
+            "sourced_id": issue.sourced_id, "file": issue.file, "line": issue.line, "column": issue.column,
+            "reason": issue.message}
 
 
 @main.command()
@@ -588,6 +598,59 @@ def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> 
         written = export_school(store, school_id, folder, raw=raw)
     emit([{"file": name, "rows": n} for name, n in written.items()], ["file", "rows"], as_json=as_json,
          title=f"Exported {school_id} to {folder}", empty="the school's roster is empty")
+
+
+@main.group()
+def db() -> None:
+    """The database's schema: which version it has, and upgrading it to this rostersync's.
+
+    Each rostersync release knows the schema versions up to its own. SQLite databases are upgraded
+    when a command opens them; stores shared by many workers (PostgreSQL) wait for `db upgrade`.
+    """
+
+
+@db.command("version")
+@json_option
+@pass_ctx
+def db_version(ctx: Ctx, as_json: bool) -> None:
+    """Show the database's schema version and the newest this rostersync knows."""
+    from rostersync.output import emit
+    from rostersync.store import inspect_store, shown
+
+    store = inspect_store(ctx.config.database)
+    try:
+        version = store.schema_version()
+    finally:
+        store.close()
+    state = ("up to date" if not version.pending else "older: rostersync db upgrade" if version.pending > 0
+             else "newer than this rostersync: upgrade rostersync")
+    emit([{"database": shown(ctx.config.database), "version": version.current, "latest": version.latest,
+           "state": state}], ["database", "version", "latest", "state"], as_json=as_json)
+
+
+@db.command("upgrade")
+@json_option
+@pass_ctx
+def db_upgrade(ctx: Ctx, as_json: bool) -> None:
+    """Apply the pending schema migrations, each in its own transaction (back up the database first)."""
+    from rostersync.output import console, emit_json
+    from rostersync.store import inspect_store, shown
+
+    store = inspect_store(ctx.config.database)
+    try:
+        before = store.schema_version()
+        applied = store.upgrade()
+        store.verify_schema()
+    finally:
+        store.close()
+    where = shown(ctx.config.database)
+    if as_json:
+        emit_json({"database": where, "from": before.current, "to": before.latest, "applied": applied})
+    elif applied:
+        console.print(f"{where}: upgraded from schema version {before.current} to {before.latest} "
+                      f"(migrations {', '.join(map(str, applied))})", highlight=False)
+    else:
+        console.print(f"{where}: schema version {before.latest}, up to date", highlight=False)
 
 
 @main.command()

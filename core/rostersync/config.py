@@ -1,8 +1,8 @@
 """The operator's configuration: a TOML file listing schools and the connectors each one enables.
 
 Found at ``--config PATH``, else ``$ROSTERSYNC_CONFIG``, else ``./rostersync.toml``. The database
-lives next to it (``rostersync.db``) unless ``[database] path`` says otherwise. The CLI edits the file
-with tomlkit, so an operator's comments and layout survive ``schools add`` or ``enable``::
+lives next to it (``rostersync.db``) unless ``[database] path`` (or ``url``) says otherwise. The CLI
+edits the file with tomlkit, so an operator's comments and layout survive ``schools add`` or ``enable``::
 
     [schools.lincoln]
     name = "Lincoln High"
@@ -140,6 +140,13 @@ class Config:
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(tomlkit.dumps(self.doc), encoding="utf-8")
         os.replace(tmp, self.path)
+
+    @property
+    def database(self) -> str | Path:
+        """The database to open (:func:`rostersync.store.open_store`): ``[database] url`` when set (e.g.
+        ``postgresql://...``, served by a store plugin), else the SQLite file ``[database] path``."""
+        url = self.doc.get("database", {}).get("url")
+        return str(url) if url else self.database_path
 
     @property
     def database_path(self) -> Path:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rostersync.config import Config
 from rostersync.engine import sync_school
 from rostersync.output import console, emit, emit_json
 from rostersync.progress import entity_progress
-from rostersync.store.sqlite import store_at
+from rostersync.store import store_at
+
+if TYPE_CHECKING:
+    from rostersync.store.base import Store
 
 SCHOOLS = (("lincoln", "Lincoln Elementary", "sch-lincoln"), ("roosevelt", "Roosevelt Middle", "sch-roosevelt"))
 
@@ -30,7 +35,7 @@ def run_demo(folder: Path | None, *, as_json: bool = False) -> int:
     config.save()
     report = []
     ok = True
-    with store_at(config.database_path) as store:
+    with store_at(config.database) as store:
         for school in config.schools().values():
             with entity_progress(school.id, not as_json and console.is_terminal) as progress:
                 results = sync_school(store, school, progress_for=lambda _s, _n, p=progress: p)
@@ -40,7 +45,7 @@ def run_demo(folder: Path | None, *, as_json: bool = False) -> int:
             row.update(_people(store, school.id))
             report.append(row)
     if as_json:
-        emit_json({"folder": str(folder), "config": str(config.path), "database": str(config.database_path),
+        emit_json({"folder": str(folder), "config": str(config.path), "database": str(config.database),
                    "schools": report})
         return 0 if ok else 1
     emit(report, ["school", "name", "status", "students", "teachers", "parents", "classes", "enrollments"],
@@ -50,13 +55,13 @@ def run_demo(folder: Path | None, *, as_json: bool = False) -> int:
     return 0 if ok else 1
 
 
-def _people(store, school: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    count = store.conn.execute
-    roles = dict(count("SELECT role, count(*) FROM current_users WHERE school=? GROUP BY role", [school]).fetchall())
+def _people(store: Store, school: str) -> dict[str, int]:
+    roles = Counter(role for (role,) in store.live_rows(school, "users", ["role"]))
+    live = store.live_counts(school)
     return {
-        "students": roles.get("student", 0),
-        "teachers": roles.get("teacher", 0),
-        "parents": roles.get("parent", 0) + roles.get("guardian", 0),
-        "classes": count("SELECT count(*) FROM current_classes WHERE school=?", [school]).fetchone()[0],
-        "enrollments": count("SELECT count(*) FROM current_enrollments WHERE school=?", [school]).fetchone()[0],
+        "students": roles["student"],
+        "teachers": roles["teacher"],
+        "parents": roles["parent"] + roles["guardian"],
+        "classes": live["classes"],
+        "enrollments": live["enrollments"],
     }

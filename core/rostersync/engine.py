@@ -24,10 +24,10 @@ from rostersync.connector import Connector, FetchContext, structure_settings
 from rostersync.errors import ConfigError, NothingNew, RostersyncError
 from rostersync.formats import map_raw
 from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
-from rostersync.locks import source_lock
 from rostersync.plugins import get_connector, get_formats, get_transport
 from rostersync.scope import Scope
-from rostersync.store.sqlite import ApplyPolicy, StagingArea, Store
+from rostersync.store.base import ApplyPolicy, Store
+from rostersync.store.staging import StagingArea
 
 #: progress(entity, rows) is called after each staged batch (rows may be 0 for an empty file).
 Progress = Callable[[str, int], None]
@@ -67,7 +67,7 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
     """
     connector = get_connector(enabled.name)
     settings = structure_settings(connector, enabled.settings)
-    with source_lock(store.path, school.id, enabled.name) as locked:
+    with store.source_lock(school.id, enabled.name) as locked:
         if not locked:
             if options.only_if_due:
                 return None
@@ -118,7 +118,7 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             _stage(connector, context, staging, Scope(school.org_ids), progress)
             staging.warn(context.warnings)
             staging.finish()  # index what was staged (duplicates are found here)
-            verify_references(staging.conn, checks, LiveRoster(store.path, school.id, enabled.name)).raise_errors()
+            verify_references(staging, checks, LiveRoster(store, school.id, enabled.name)).raise_errors()
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
                                  dry_run=options.dry_run, preview_limit=options.preview_limit)
             outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)

@@ -1,10 +1,11 @@
 """``rostersync export``: a school's current roster written back out as a OneRoster 1.1 CSV bundle.
 
 For handing the roster to another system, for diffing two schools, and for round-trip tests. Rows
-are streamed from SQLite; columns are the spec's, in spec order, plus the ``metadata.*``/unmapped
-columns kept in ``extra``. Values that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, tab or carriage return) are prefixed with ``'`` unless ``raw`` is asked for; that
-goes for the header names of ``extra`` columns (they come from the data too) and the manifest.
+are streamed from the store (:meth:`~rostersync.store.base.Store.live_rows`); columns are the spec's,
+in spec order, plus the ``metadata.*``/unmapped columns kept in ``extra``. Values that a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed
+with ``'`` unless ``raw`` is asked for; that goes for the header names of ``extra`` columns (they
+come from the data too) and the manifest.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import os
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from rostersync.formats.oneroster_fields import TABLE, V11
 from rostersync.store.schema import TABLES
-from rostersync.store.sqlite import Store, q
+
+if TYPE_CHECKING:
+    from rostersync.store.base import Store
 
 #: the roster entities an export writes, in dependency order
 EXPORTED = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics")
@@ -60,10 +63,8 @@ def _rows(store: Store, entity: str, school: str, columns: tuple[str, ...], extr
     spec = TABLES[entity]
     stored = {fd.name: fd.attr for fd in TABLE[entity].fields}
     present = [stored[c] for c in columns]  # None: a column never stored (password), written blank
-    select = ", ".join(q(c) for c in present if c) + ", extra"
-    sql = f"SELECT {select} FROM {q('current_' + entity)} WHERE school=? ORDER BY source, sourced_id"
     kinds = [_kind(spec.record_type, c, spec.types[c]) if c else str for c in present]
-    for row in store.conn.execute(sql, [school]):
+    for row in store.live_rows(school, entity, [*(c for c in present if c), "extra"]):
         values = iter(row)
         out = [_cell(next(values), kind) if col else "" for col, kind in zip(present, kinds, strict=True)]
         extra = json.loads(row[-1]) if row[-1] else {}
@@ -76,9 +77,7 @@ def export_school(store: Store, school: str, folder: Path, *, raw: bool = False)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     written: dict[str, int] = {}
     for name, (entity, columns) in FILES.items():
-        keys = [k for (k,) in store.conn.execute(
-            f"SELECT DISTINCT j.key FROM {q('current_' + entity)} t, json_each(t.extra) j "
-            f"WHERE t.school=? AND t.extra IS NOT NULL ORDER BY j.key", [school])]
+        keys = store.extra_keys(school, entity)
         count = 0
         path = folder / name
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)

@@ -16,14 +16,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from rostersync.integrity import Finding, column_label, q
+from rostersync.integrity import column_label
+from rostersync.issues import Issue
+from rostersync.store.sqlfiles import q
 
 #: entity -> what its rows are called in messages
 PARENTED = {"orgs": "org", "academic_sessions": "academic session"}
 MAX_DEPTH = 64
 
 
-def parent_cycles(conn: sqlite3.Connection, modes: dict[str, str], files: dict[int, str]) -> Iterator[Finding]:
+def parent_cycles(conn: sqlite3.Connection, modes: dict[str, str], files: dict[int, str]) -> Iterator[Issue]:
     """A finding for every staged row that is its own ancestor."""
     for entity, what in PARENTED.items():
         if entity not in modes:
@@ -42,6 +44,6 @@ def parent_cycles(conn: sqlite3.Connection, modes: dict[str, str], files: dict[i
         )
         for line, file_id, sourced_id, path in conn.execute(sql):
             file = files.get(file_id, entity)
-            yield Finding("cycle", file, line, column_label(file, entity, "parent_sourced_id"),
-                          f"{what} {sourced_id!r} is its own ancestor ({path}): parentSourcedId chains must end "
-                          f"at a top-level {what}")
+            yield Issue(f"{what} {sourced_id!r} is its own ancestor ({path}): parentSourcedId chains must end "
+                        f"at a top-level {what}", "error", "cycle", entity, file, line,
+                        column_label(file, entity, "parent_sourced_id"), sourced_id)

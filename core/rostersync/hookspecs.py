@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from rostersync.connector import Connector
     from rostersync.formats import Format
+    from rostersync.store.base import StoreBackend
     from rostersync.transport import Transport
 
 hookspec = pluggy.HookspecMarker("rostersync")
@@ -68,4 +69,15 @@ def rostersync_register_commands(cli: click.Group) -> None:
     """Add commands to the ``rostersync`` command line: ``@cli.command()`` or ``cli.add_command(...)``.
 
     Called once when the CLI starts. Keep imports inside the command functions so start-up stays fast.
+    """
+
+
+@hookspec
+def rostersync_register_stores(register: Callable[[StoreBackend], None]) -> None:
+    """Register store backends by calling ``register(StoreBackend(...))`` once for each URL scheme.
+
+    A backend keeps the live roster, run history and holds in one kind of database, implementing
+    :class:`rostersync.store.base.Store`; the configured database's scheme chooses it (``sqlite``, built
+    in: a file path or ``sqlite:///PATH``; e.g. ``postgresql://...``). The host refuses a second
+    backend for a taken scheme. Run ``tests/store_contract.py`` against a new backend.
     """

@@ -18,9 +18,14 @@ When does a reference resolve? The rule, applied per referenced id:
 2. this school's scope dropped it in this run (it exists, in another school: "out of scope", fine,
    not dangling - a teacher's enrollment in a class of a school this rostersync school does not
    import is expected when a district sends everything); or
-3. the referenced entity is ``delta`` or ``absent`` in this run (so its live rows stay) and the id
-   is live in this school's roster from this source (a delta refers to rows sent earlier). When the
-   referenced entity is ``bulk``, the live roster does not count: whatever bulk omits is deleted.
+3. the referenced entity is ``delta`` or ``absent`` in this run (so its live rows stay), the id is
+   not staged at all, and it is live in this school's roster from this source (a delta refers to rows
+   sent earlier). When the referenced entity is ``bulk``, the live roster does not count: whatever bulk
+   omits is deleted.
+
+Rule 3 asks the store (:meth:`rostersync.store.base.Store.live_ids`) about only the ids rules 1-2 leave
+unresolved, distinct, in chunks, and keeps its answers in a temporary table of the staging file; the
+check itself stays one query per reference, in SQLite's C.
 
 With no roster to look in (``rostersync validate``), rule 3 cannot be checked: such references are
 counted as "unverified", not reported. Checks run in dependency order, so a skipped class makes its
@@ -34,18 +39,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from rostersync.errors import ConfigError, DataError
 from rostersync.formats.oneroster_csv import FILES
+from rostersync.issues import Issue
 from rostersync.settings import ReferenceCheckSettings
 from rostersync.store.schema import staged_live
+from rostersync.store.sqlfiles import q
+
+if TYPE_CHECKING:
+    from rostersync.store.base import Store
+    from rostersync.store.staging import StagingArea
 
 CHECKS = ("duplicate", "dangling", "no_school")
 ACTIONS = ("error", "skip")
 EXAMPLES = 5
+#: how many ids one question to the store (rule 3) carries
+LIVE_CHUNK = 10_000
 
 
 @attrs.frozen
@@ -130,40 +143,30 @@ def column_label(file: str, entity: str, attr: str, clever: bool = False) -> str
 
 @attrs.frozen
 class LiveRoster:
-    """Where rule 3 looks: the store's database, for one school and source."""
+    """Where rule 3 looks: the store's live roster of one school and source."""
 
-    path: Path
+    store: Store
     school: str
     source: str
 
-
-@attrs.define
-class Finding:
-    check: str
-    file: str
-    line: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}:{self.column}: {self.message}"
+    def ids(self, entity: str, ids: list[str], schools_only: bool) -> set[str]:
+        return self.store.live_ids(self.school, self.source, entity, ids, schools_only=schools_only)
 
 
 @attrs.define
 class IntegrityReport:
     """Errors (policy ``error``; at most a few examples kept per check) and counts per check."""
 
-    errors: list[Finding] = attrs.Factory(list)
+    errors: list[Issue] = attrs.Factory(list)
     error_counts: dict[str, int] = attrs.Factory(dict)
     skipped: dict[str, int] = attrs.Factory(dict)
     unverified: int = 0
     examples: int = EXAMPLES
 
-    def add_error(self, finding: Finding) -> None:
-        self.error_counts[finding.check] = self.error_counts.get(finding.check, 0) + 1
-        if self.error_counts[finding.check] <= self.examples:
-            self.errors.append(finding)
+    def add_error(self, issue: Issue) -> None:
+        self.error_counts[issue.code] = self.error_counts.get(issue.code, 0) + 1
+        if self.error_counts[issue.code] <= self.examples:
+            self.errors.append(issue)
 
     def raise_errors(self) -> None:
         if not self.errors:
@@ -171,43 +174,49 @@ class IntegrityReport:
         first = self.errors[0]
         total = sum(self.error_counts.values())
         more = f" (and {total - 1} more; rostersync validate lists them)" if total > 1 else ""
-        raise DataError(first.message + more, first.file, first.line, first.column)
+        raise DataError(first.message + more, first.file or "", first.line, first.column)
 
 
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def verify_references(conn: sqlite3.Connection, policy: CheckPolicy, roster: LiveRoster | None = None,
-                      on_error: Callable[[Finding], None] | None = None) -> IntegrityReport:
-    """Run every check on the staging database ``conn`` (a StagingArea's connection). Rows failing a
-    ``skip`` check are deleted and warned about; those failing an ``error`` check go to ``on_error``
-    (default: the report keeps counts and a few examples)."""
+def verify_references(staging: StagingArea, policy: CheckPolicy, roster: LiveRoster | None = None,
+                      on_error: Callable[[Issue], None] | None = None) -> IntegrityReport:
+    """Run every check on a finished staging area. Rows failing a ``skip`` check are deleted and warned
+    about; those failing an ``error`` check go to ``on_error`` (default: the report keeps counts and a
+    few examples). Without a ``roster`` (``rostersync validate``) rule 3 is not checked."""
     report = IntegrityReport()
     on_error = on_error or report.add_error
+    conn = staging.conn
     modes = dict(conn.execute("SELECT entity, mode FROM _entities").fetchall())
     files = dict(conn.execute("SELECT id, name FROM _files").fetchall())
     clever = any(name.rsplit("/", 1)[-1].lower() == "schools.csv" for name in files.values())
-    conn.execute("CREATE INDEX IF NOT EXISTS _out_of_scope_ids ON _out_of_scope (entity, sourced_id)")
-    attached = False
-    if roster is not None and Path(roster.path).is_file():
-        conn.execute("ATTACH DATABASE ? AS live", [str(roster.path)])
-        attached = True
-    try:
-        from rostersync.hierarchy import parent_cycles  # it builds on this module's Finding
+    staging.index_out_of_scope()
+    if roster is not None:  # rule 3's answers: (entity, schools only?, id) live in the roster
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _live (entity TEXT, schools INTEGER, sourced_id TEXT, "
+                     "PRIMARY KEY (entity, schools, sourced_id)) WITHOUT ROWID")
+    from rostersync.hierarchy import parent_cycles  # it builds on this module's column_label
 
-        for finding in parent_cycles(conn, modes, files):
-            on_error(finding)
-        for ref in REFERENCES:
-            if ref.entity not in modes:
-                continue
-            check = "no_school" if ref.attr == "org_sourced_ids" else "dangling"
-            _check(conn, ref, check, getattr(policy, check), modes, files, clever,
-                   roster if attached else None, report, on_error)
-    finally:
-        if attached:
-            conn.execute("DETACH DATABASE live")
+    for issue in parent_cycles(conn, modes, files):
+        on_error(issue)
+    for ref in REFERENCES:
+        if ref.entity not in modes:
+            continue
+        check = "no_school" if ref.attr == "org_sourced_ids" else "dangling"
+        _check(staging, ref, check, getattr(policy, check), modes, files, clever, roster, report, on_error)
     return report
+
+
+def _value(ref: Reference, school_only: bool) -> str:
+    """SQL: the referenced id (one org of a user's list for the no-school check)."""
+    return "j.value" if school_only else f"s.{q(ref.attr)}"
+
+
+def _referring(ref: Reference, school_only: bool, condition: str, select: str) -> str:
+    """SQL selecting ``select`` for each staged referring row (each org of a student's list for the
+    no-school check) whose referenced id meets ``condition``."""
+    e = q(ref.entity)
+    if school_only:
+        return (f"SELECT {select} FROM {e} s, json_each(coalesce(s.org_sourced_ids, '[]')) j "
+                f"WHERE s._deleted = 0 AND s.role = 'student' AND {condition}")
+    return f"SELECT {select} FROM {e} s WHERE s._deleted = 0 AND s.{q(ref.attr)} IS NOT NULL AND {condition}"
 
 
 def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRoster | None,
@@ -216,33 +225,59 @@ def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRos
     be decided (the target is not bulk and there is no roster to look in)."""
     t = q(ref.target)
     kind = " AND t.type = 'school'" if school_only else ""
-    live_kind = " AND l.type = 'school'" if school_only else ""
     # most references resolve to a staged row: that test comes first, so OR stops there
     parts = []
     if ref.target in modes:
         live = staged_live("t", modes[ref.target])
         parts.append(f"EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value}{live}{kind})")
-    parts.append(f"EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value})")
+    parts.append(_out_of_scope(ref, value))
     if modes.get(ref.target) != "bulk":
         if roster is None:
             return None
-        staged = f"NOT EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value})" if ref.target in modes else "1"
-        parts.append(
-            f"({staged} AND EXISTS (SELECT 1 FROM live.{t} l WHERE l.school = :school AND l.source = :source "
-            f"AND l.sourced_id = {value} AND l.deleted_at IS NULL{live_kind}))"
-        )
+        parts.append(f"({_unstaged(ref, value, modes)} AND EXISTS (SELECT 1 FROM _live l WHERE "
+                     f"l.entity = '{ref.target}' AND l.schools = {int(school_only)} AND l.sourced_id = {value}))")
     return " OR ".join(parts)
 
 
-def _check(conn: sqlite3.Connection, ref: Reference, check: str, action: str, modes: dict[str, str],
+def _out_of_scope(ref: Reference, value: str) -> str:
+    """SQL: rule 2, this school's scope dropped the referenced id in this run."""
+    return f"EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value})"
+
+
+def _unstaged(ref: Reference, value: str, modes: dict[str, str]) -> str:
+    """SQL: this run staged no row at all (not even a tombstone) with the referenced id."""
+    if ref.target not in modes:
+        return "1"
+    return f"NOT EXISTS (SELECT 1 FROM {q(ref.target)} t WHERE t.sourced_id = {value})"
+
+
+def _ask_roster(conn: sqlite3.Connection, ref: Reference, school_only: bool, modes: dict[str, str],
+                roster: LiveRoster) -> None:
+    """Rule 3's look-ups: the distinct ids this reference may resolve only in the live roster (not
+    staged, not out of scope) go to the store in chunks; those live there land in ``_live``."""
+    value = _value(ref, school_only)
+    sql = _referring(ref, school_only, f"{_unstaged(ref, value, modes)} AND NOT {_out_of_scope(ref, value)}",
+                     f"DISTINCT {value}")
+    insert = f"INSERT OR IGNORE INTO _live VALUES ('{ref.target}', {int(school_only)}, ?)"
+    candidates = conn.execute(sql)
+    while chunk := [v for (v,) in candidates.fetchmany(LIVE_CHUNK)]:
+        found = roster.ids(ref.target, chunk, school_only)
+        if found:
+            conn.executemany(insert, [(i,) for i in found])
+
+
+def _check(staging: StagingArea, ref: Reference, check: str, action: str, modes: dict[str, str],
            files: dict[int, str], clever: bool, roster: LiveRoster | None, report: IntegrityReport,
-           on_error: Callable[[Finding], None]) -> None:
+           on_error: Callable[[Issue], None]) -> None:
+    conn = staging.conn
     e = q(ref.entity)
     school_only = check == "no_school"
-    ok = _resolves(ref, "j.value" if school_only else f"s.{q(ref.attr)}", modes, roster, school_only)
+    ok = _resolves(ref, _value(ref, school_only), modes, roster, school_only)
     if ok is None:
         report.unverified += conn.execute(f"SELECT count(*) FROM {e} WHERE _deleted = 0").fetchone()[0]
         return
+    if roster is not None and modes.get(ref.target) != "bulk":
+        _ask_roster(conn, ref, school_only, modes, roster)
     if school_only:
         sql = (f"SELECT s.rowid, s._line, s._file, s.sourced_id, s.org_sourced_ids FROM {e} s "
                f"WHERE s._deleted = 0 AND s.role = 'student' AND NOT EXISTS "
@@ -250,22 +285,21 @@ def _check(conn: sqlite3.Connection, ref: Reference, check: str, action: str, mo
     else:
         sql = (f"SELECT s.rowid, s._line, s._file, s.sourced_id, s.{q(ref.attr)} FROM {e} s "
                f"WHERE s._deleted = 0 AND s.{q(ref.attr)} IS NOT NULL AND NOT ({ok})")
-    params = {"school": roster.school, "source": roster.source} if roster else {}
     skipped: list[tuple[int]] = []
-    warnings: list[tuple[str]] = []
-    for rowid, line, file_id, sourced_id, value in conn.execute(sql, params):
+    warnings: list[Issue] = []
+    for rowid, line, file_id, sourced_id, value in conn.execute(sql):
         file = files.get(file_id, ref.entity)
-        finding = Finding(check, file, line, column_label(file, ref.entity, ref.attr, clever),
-                          _message(ref, check, sourced_id, value, modes, roster))
+        issue = Issue(_message(ref, check, sourced_id, value, modes, roster), "error", check, ref.entity, file,
+                      line, column_label(file, ref.entity, ref.attr, clever), sourced_id)
         if action == "skip":
             skipped.append((rowid,))
-            warnings.append((f"{finding}; row skipped",))
+            warnings.append(attrs.evolve(issue, level="warning", message=f"{issue.message}; row skipped"))
         else:
-            on_error(finding)
+            on_error(issue)
     if skipped:
         conn.execute("BEGIN")
         conn.executemany(f"DELETE FROM {e} WHERE rowid = ?", skipped)
-        conn.executemany("INSERT INTO _issues (level, message) VALUES ('warning', ?)", warnings)
+        staging.warn(warnings)
         conn.execute("COMMIT")
         report.skipped[ref.entity] = report.skipped.get(ref.entity, 0) + len(skipped)
 

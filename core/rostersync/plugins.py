@@ -19,6 +19,7 @@ from rostersync.connector import Connector
 from rostersync.errors import ConfigError
 from rostersync.formats import Format
 from rostersync.settings import ReferenceCheckSettings
+from rostersync.store.base import StoreBackend
 from rostersync.transport import Transport
 
 T = TypeVar("T")
@@ -198,3 +199,8 @@ def get_plugins() -> list[dict[str, Any]]:
             }
         )
     return sorted(out, key=lambda p: str(p["name"]))
+
+
+def get_store_backends() -> dict[str, StoreBackend]:
+    """Every registered store backend by URL scheme (see :func:`rostersync.store.open_store`)."""
+    return _collect(pm.hook.rostersync_register_stores, StoreBackend, "scheme", "store for scheme")

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from rostersync.batches import MappedBatch
 from rostersync.model import Record
 from rostersync.store.schema import StoredRows
-from rostersync.store.sqlite import StagingArea
+
+if TYPE_CHECKING:
+    from rostersync.store.staging import StagingArea
 
 ABOVE_SCHOOL = frozenset({"district", "local", "state", "national"})
 #: entity -> (parent entity, attribute): kept when this run staged the parent
@@ -59,7 +61,7 @@ class Scope:
             parent, attr = OWNED_BY[batch.entity]
             ids = list(column(attr))
             staged = staging.staged_ids(parent, ids)
-            dropped = _out_of_scope(staging, parent, [i for i in ids if i not in staged])
+            dropped = staging.out_of_scope_ids(parent, [i for i in ids if i not in staged])
             keep = [i not in dropped for i in ids]
         else:
             keep = self._keep(batch.entity, column)
@@ -105,17 +107,3 @@ def _columns(records: Sequence[Record]) -> Callable[[str], Sequence[Any]]:
             return [json.loads(v) if v else () for v in values] if attr == "org_sourced_ids" else values
         return stored
     return lambda attr: [getattr(r, attr) for r in records]
-
-
-def _out_of_scope(staging: StagingArea, entity: str, ids: list[str]) -> set[str]:
-    """Which of ``ids`` this school's scope dropped from ``entity`` in this run."""
-    if not ids:
-        return set()
-    conn = staging.conn
-    conn.execute("CREATE INDEX IF NOT EXISTS _out_of_scope_ids ON _out_of_scope (entity, sourced_id)")
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        sql = f"SELECT sourced_id FROM _out_of_scope WHERE entity=? AND sourced_id IN ({', '.join('?' * len(chunk))})"
-        found.update(r[0] for r in conn.execute(sql, [entity, *chunk]))
-    return found

@@ -11,7 +11,6 @@ each group keeps only its examples.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,14 @@ import attrs
 
 from rostersync.batches import RawBatch
 from rostersync.csvbundle import check_format, read_bundle
-from rostersync.errors import DataError, RostersyncError
+from rostersync.errors import RostersyncError
 from rostersync.formats import Format, map_raw
-from rostersync.integrity import CheckPolicy, Finding, verify_references
+from rostersync.integrity import CheckPolicy, verify_references
+from rostersync.issues import Issue
 from rostersync.plugins import get_formats
-from rostersync.store.sqlite import StagingArea
+from rostersync.store.staging import StagingArea
 
-_LOCATED = re.compile(r"^(?P<file>[^:\n]+?)(?::(?P<line>\d+))?(?::(?P<column>[^:\s]+))?: (?P<message>.*)$", re.S)
-DUPLICATE = "skipped: duplicate sourcedId"
+SKIPPED = "skipped: "
 
 
 @attrs.define
@@ -45,28 +44,16 @@ class Grouper:
     limit: int
     groups: dict[tuple[str, str], Group] = attrs.Factory(dict)
 
-    def add(self, file: str, column: str, line: int | None, message: str) -> None:
-        group = self.groups.setdefault((file, column), Group(file, column))
+    def add(self, issue: Issue, file: str = "") -> None:
+        """Count ``issue`` in its (file, column) group (``file`` when it names none), keeping an example."""
+        key = (issue.file or file, issue.column or "")
+        group = self.groups.setdefault(key, Group(*key))
         group.count += 1
         if len(group.examples) < self.limit:
-            group.examples.append({"line": line, "message": message})
+            group.examples.append({"line": issue.line, "message": issue.message})
 
     def add_error(self, error: RostersyncError) -> None:
-        if isinstance(error, DataError):
-            prefix = f"{error.location}: "
-            self.add(error.file, error.field or "", error.line, str(error).removeprefix(prefix))
-        else:
-            location = getattr(error, "location", None) or ""
-            self.add(location or "bundle", "", None, str(error).removeprefix(f"{location}: "))
-
-    def add_located(self, text: str) -> None:
-        """A ``file:line:column: message`` string (warnings are recorded that way)."""
-        match = _LOCATED.match(text)
-        if match is None:
-            self.add("", "", None, text)
-        else:
-            line = match["line"]
-            self.add(match["file"], match["column"] or "", int(line) if line else None, match["message"])
+        self.add(Issue.from_error(error), file="bundle")
 
     def total(self) -> int:
         return sum(g.count for g in self.groups.values())
@@ -121,17 +108,16 @@ def validate_bundle(path: Path, format: str = "auto", policy: CheckPolicy | None
             counts = _counts(staging)
             unverified = 0
             if not structural:
-                report = verify_references(staging.conn, policy, None,
-                                           on_error=lambda f: _add_finding(errors, f))
+                report = verify_references(staging, policy, None, on_error=errors.add)
                 unverified = report.unverified
                 for entity, n in report.skipped.items():
                     counts.setdefault(entity, {"rows": 0, "valid": 0})["skipped"] = n
                     counts[entity]["valid"] -= n
-            for (message,) in staging.conn.execute("SELECT message FROM _issues ORDER BY rowid"):
-                if policy.duplicate == "error" and f": {DUPLICATE}" in message:
-                    errors.add_located(message.replace(f": {DUPLICATE}", ": duplicate sourcedId", 1))
+            for issue in staging.issues():
+                if policy.duplicate == "error" and issue.code == "duplicate":  # staged with "skip", to go on
+                    errors.add(attrs.evolve(issue, level="error", message=issue.message.removeprefix(SKIPPED)))
                 else:
-                    warnings.add_located(message)
+                    warnings.add(issue)
         finally:
             staging.discard()
     return ValidationReport(str(path), detected, counts, errors, warnings, unverified)
@@ -158,17 +144,8 @@ def _stage(formats: dict[str, Format], raw: RawBatch, staging: StagingArea, erro
     return False
 
 
-def _add_finding(errors: Grouper, finding: Finding) -> None:
-    errors.add(finding.file, finding.column, finding.line, finding.message)
-
-
 def _counts(staging: StagingArea) -> dict[str, dict[str, int]]:
-    conn = staging.conn
-    out: dict[str, dict[str, int]] = {}
-    for entity, fetched in conn.execute("SELECT entity, fetched FROM _entities ORDER BY position").fetchall():
-        valid = conn.execute(f'SELECT count(*) FROM "{entity}"').fetchone()[0]
-        out[entity] = {"rows": fetched, "valid": valid}
-    return out
+    return {entity: {"rows": fetched, "valid": valid} for entity, fetched, valid in staging.summary()}
 
 
 def print_report(report: ValidationReport) -> None:

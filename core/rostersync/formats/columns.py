@@ -26,6 +26,7 @@ import attrs
 from rostersync.batches import MappedBatch, RawBatch
 from rostersync.errors import DataError
 from rostersync.formats import fields as f
+from rostersync.issues import Issue
 from rostersync.model import Record
 
 #: finish(values) may adjust a row's attributes in place and returns warnings, each ``"column: message"``
@@ -167,15 +168,16 @@ def map_rows(batch: RawBatch, spec: FileSpec, finish: Finish | None = None, buil
     """Map a CSV batch through ``spec``; the reader's warnings and errors are passed on."""
     plan = plan_header(batch, spec)
     errors: list[DataError] = list(batch.errors)
-    warnings: list[str] = list(batch.warnings)
+    warnings: list[str | Issue] = list(batch.warnings)
     records: list[Record] = []
     lines: list[int] = []
     make = spec.record_type
     bulk = batch.mode == "bulk"
     for line, values in parse_rows(batch, plan, errors):
         if bulk and values.get("status") == "tobedeleted":
-            warnings.append(f"{batch.location}:{line}:status: tobedeleted in a bulk file: left out, so the "
-                            f"record is deleted (a bulk file lists every current record)")
+            warnings.append(Issue("tobedeleted in a bulk file: left out, so the record is deleted (a bulk file "
+                                  "lists every current record)", "warning", "bulk_tobedeleted", batch.entity,
+                                  batch.location, line, "status", values.get("sourced_id")))
             continue
         if finish is not None:
             try:

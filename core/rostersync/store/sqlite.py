@@ -1,58 +1,68 @@
-"""The SQLite store: the live roster, run history, the change audit, and per-run staging.
+"""The SQLite store (:class:`rostersync.store.base.Store` on one SQLite file): the live roster, run
+history, the change audit, and holds.
 
-A run stages what it fetched in its own SQLite file (never mixed with live rows), then
-:meth:`Store.apply` diffs staging against the live roster and, in **one** transaction, writes the
-inserts/updates/soft-deletes, one ``changes`` row per change and the run's final status. A run that
-fails before or during apply leaves the live tables exactly as they were.
+A run stages what it fetched in its own SQLite file (:mod:`rostersync.store.staging`), then
+:meth:`SqliteStore.apply` ATTACHes it and diffs it against the live roster in set-based SQL and, in
+**one** transaction, writes the inserts/updates/soft-deletes, one ``changes`` row per change and the
+run's final status. A run that fails before or during apply leaves the live tables exactly as they
+were. Next to the database file live the held runs' staging files (``rostersync.db.staging/``) and
+the per-source locks (``rostersync.db.locks/``), all private to their owner.
+
+The schema is versioned (:mod:`rostersync.store.migrations`); :func:`rostersync.store.open_store`
+upgrades an older file when it opens it (SQLite has one owner, the host running rostersync).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-import os
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 import sqlite_utils
 
-from rostersync.batches import MappedBatch
-from rostersync.errors import ConfigError, DataError, RostersyncError
-from rostersync.model import ENTITIES
-from rostersync.safeguards import Safeguards
+from rostersync.errors import ConfigError
+from rostersync.issues import COLUMNS, Issue
 from rostersync.secrets import redact
-from rostersync.store.schema import BOOKKEEPING, TABLES, StoredRows, TableSpec, staged_live
+from rostersync.store import locks, migrations
+from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, RunRow, SchemaVersion
+from rostersync.store.schema import TABLES, TableSpec, staged_live
+from rostersync.store.sqlfiles import create_private, q
+from rostersync.store.staging import StagingArea
 
-KEY = ("school", "source", "sourced_id")
+ISSUE_COLUMNS = ", ".join(map(q, COLUMNS))
 
 
 def utcnow() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def q(name: str) -> str:
-    """Quote an identifier for SQL (identifiers are never bound parameters)."""
-    return '"' + name.replace('"', '""') + '"'
+def connect(target: str) -> SqliteStore:
+    """The store in the file ``target`` names: a path, or a ``sqlite:///`` URL (``sqlite:////abs/path``
+    or ``sqlite:///relative/path``, as SQLAlchemy writes them)."""
+    path = re.sub(r"^sqlite:///", "", target) if target.startswith("sqlite:") else target
+    if path.startswith("sqlite:") or path in ("", ":memory:"):
+        raise ConfigError(f"{target}: expected a database file path or sqlite:///PATH")
+    try:
+        return SqliteStore(Path(path).expanduser())
+    except sqlite3.DatabaseError as exc:
+        raise unreadable(path, exc) from None
 
 
-def _create_private(path: Path) -> None:
-    """Create ``path`` readable by its owner only, before SQLite opens it."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+def unreadable(path: str | Path, exc: sqlite3.DatabaseError) -> ConfigError:
+    return ConfigError(f"{path}: the database cannot be read ({exc}); is it a rostersync SQLite database?")
 
 
-class Store:
-    """The rostersync database. Open with :func:`open_store`."""
+class SqliteStore:
+    """The rostersync database in one SQLite file. Open it with :func:`rostersync.store.open_store`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        _create_private(path)
+        create_private(path)
         self.db = sqlite_utils.Database(path, execute_plugins=False)
         self.conn: sqlite3.Connection = self.db.conn
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -61,40 +71,26 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA foreign_keys=OFF")
-        self._ensure_schema()
 
     # -- schema -----------------------------------------------------------------------------
-    def _ensure_schema(self) -> None:
-        db = self.db
-        with db.atomic():
-            for spec in TABLES.values():
-                if not db[spec.entity].exists():
-                    columns = {"school": str, "source": str, **spec.types, **BOOKKEEPING}
-                    db[spec.entity].create(columns, pk=KEY, not_null={"school", "source", "sourced_id"})
-                    db.execute(
-                        f"CREATE VIEW IF NOT EXISTS {q('current_' + spec.entity)} AS "
-                        f"SELECT * FROM {q(spec.entity)} WHERE deleted_at IS NULL"
-                    )
-            if not db["sync_runs"].exists():
-                db["sync_runs"].create(
-                    {"id": int, "school": str, "source": str, "started_at": str, "finished_at": str,
-                     "status": str, "counts": str, "error": str, "state": str, "warnings": int, "mode": str,
-                     "approved_at": str},
-                    pk="id", not_null={"school", "source", "started_at", "status"},
-                )
-                db["sync_runs"].create_index(["school", "source", "id"])
-            if not db["changes"].exists():
-                db["changes"].create(
-                    {"id": int, "run_id": int, "entity": str, "school": str, "source": str,
-                     "sourced_id": str, "action": str, "fields": str},
-                    pk="id", not_null={"run_id", "entity", "sourced_id", "action"},
-                )
-                db["changes"].create_index(["run_id", "entity"])
-            if not db["run_issues"].exists():
-                db["run_issues"].create(
-                    {"id": int, "run_id": int, "level": str, "message": str}, pk="id",
-                )
-                db["run_issues"].create_index(["run_id"])
+    def schema_version(self) -> SchemaVersion:
+        with self._readable():
+            return SchemaVersion(migrations.schema_version(self.conn), migrations.LATEST)
+
+    def upgrade(self) -> list[int]:
+        with self._readable():
+            return migrations.upgrade(self.conn, str(self.path))
+
+    def verify_schema(self) -> None:
+        with self._readable():
+            migrations.verify(self.conn, str(self.path))
+
+    @contextmanager
+    def _readable(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise unreadable(self.path, exc) from None
 
     # -- runs -------------------------------------------------------------------------------
     def begin_run(self, school: str, source: str) -> int:
@@ -126,11 +122,13 @@ class Store:
             return None
         return dt.datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
-    def add_warning(self, run_id: int, message: str) -> None:
+    def add_warning(self, run_id: int, issue: Issue | str) -> None:
         """A warning about a run that has already finished (e.g. from work done after it committed)."""
+        issue = Issue.of(issue)
+        row = (*issue.row()[:-1], redact(issue.message))
         with self.db.atomic():
-            self.db.execute("INSERT INTO run_issues (run_id, level, message) VALUES (?, 'warning', ?)",
-                            [run_id, message])
+            self.db.execute(f"INSERT INTO run_issues (run_id, {ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [run_id, *row])
             self.db.execute("UPDATE sync_runs SET warnings = coalesce(warnings, 0) + 1 WHERE id=?", [run_id])
 
     def last_state(self, school: str, source: str) -> dict[str, Any]:
@@ -141,22 +139,22 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row and row[0] else {}
 
-    def run(self, run_id: int) -> dict[str, Any] | None:
+    def run(self, run_id: int) -> RunRow | None:
         rows = list(self.db.query("SELECT * FROM sync_runs WHERE id=?", [run_id]))
         return _decode_run(rows[0]) if rows else None
 
-    def runs(self, school: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def runs(self, school: str | None = None, limit: int = 50) -> list[RunRow]:
         where, params = ("WHERE school=?", [school]) if school else ("", [])
         sql = f"SELECT * FROM sync_runs {where} ORDER BY id DESC LIMIT ?"
         return [_decode_run(r) for r in self.db.query(sql, [*params, limit])]
 
-    def latest_runs(self) -> list[dict[str, Any]]:
+    def latest_runs(self) -> list[RunRow]:
         """The newest run of every (school, source)."""
         sql = ("SELECT * FROM sync_runs WHERE id IN (SELECT max(id) FROM sync_runs GROUP BY school, source) "
                "ORDER BY school, source")
         return [_decode_run(r) for r in self.db.query(sql)]
 
-    def changes(self, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[dict[str, Any]]:
+    def changes(self, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[ChangeRow]:
         where, params = "run_id=?", [run_id]
         if entity:
             where, params = where + " AND entity=?", [run_id, entity]
@@ -168,10 +166,11 @@ class Store:
             sql = f"SELECT * FROM changes WHERE {where} ORDER BY id"
         rows = self.db.query(sql, params)
         return [{k: v for k, v in r.items() if k != "n"} | {"fields": json.loads(r["fields"]) if r["fields"] else None}
-                for r in rows]
+                for r in rows]  # type: ignore[misc]
 
-    def issues(self, run_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT level, message FROM run_issues WHERE run_id=? ORDER BY id", [run_id]))
+    def issues(self, run_id: int) -> list[Issue]:
+        sql = f"SELECT {ISSUE_COLUMNS} FROM run_issues WHERE run_id=? ORDER BY id"
+        return [Issue.from_row(r) for r in self.conn.execute(sql, [run_id])]
 
     def live_counts(self, school: str) -> dict[str, int]:
         return {
@@ -180,6 +179,36 @@ class Store:
             ).fetchone()[0]
             for entity in TABLES
         }
+
+    def live_ids(self, school: str, source: str, entity: str, ids: Sequence[str], *,
+                 schools_only: bool = False) -> set[str]:
+        """One query per chunk: the ids go in as one JSON array (no limit on bound parameters) and are
+        looked up in the table's primary key."""
+        if entity not in TABLES:
+            raise ValueError(f"unknown entity {entity!r}")
+        kind = " AND type = 'school'" if schools_only else ""
+        sql = (f"SELECT sourced_id FROM {q(entity)} WHERE school=? AND source=? AND deleted_at IS NULL{kind} "
+               f"AND sourced_id IN (SELECT value FROM json_each(?))")
+        return {r[0] for r in self.conn.execute(sql, [school, source, json.dumps(list(ids))])}
+
+    def live_rows(self, school: str, entity: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        known = TABLES[entity].columns
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise ValueError(f"{entity} has no column {', '.join(unknown)}")
+        sql = (f"SELECT {', '.join(map(q, columns))} FROM {q(entity)} WHERE school=? AND deleted_at IS NULL "
+               f"ORDER BY source, sourced_id")
+        yield from self.conn.execute(sql, [school])
+
+    def extra_keys(self, school: str, entity: str) -> list[str]:
+        sql = (f"SELECT DISTINCT j.key FROM {q(entity)} t, json_each(t.extra) j "
+               f"WHERE t.school=? AND t.deleted_at IS NULL AND t.extra IS NOT NULL ORDER BY j.key")
+        return [k for (k,) in self.conn.execute(sql, [school])]
+
+    # -- one sync per source ------------------------------------------------------------------
+    def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
+        """An OS file lock in ``<database>.locks/`` (see :mod:`rostersync.store.locks`)."""
+        return locks.source_lock(self.path, school, source)
 
     # -- staging and apply --------------------------------------------------------------------
     def staging_path(self, run_id: int) -> Path:
@@ -230,7 +259,7 @@ class Store:
                         for entity, _mode, _f, _o in entities:
                             self._write_entity(TABLES[entity], run_id, school, source, now, counts[entity])
                     self.conn.execute(
-                        "INSERT INTO run_issues (run_id, level, message) SELECT ?, level, message FROM stg._issues",
+                        f"INSERT INTO run_issues (run_id, {ISSUE_COLUMNS}) SELECT ?, {ISSUE_COLUMNS} FROM stg._issues",
                         [run_id],
                     )
                     self.conn.execute(
@@ -359,7 +388,7 @@ class Store:
         )
 
     # -- holds ----------------------------------------------------------------------------------
-    def holds(self) -> list[dict[str, Any]]:
+    def holds(self) -> list[RunRow]:
         return [_decode_run(r) for r in self.db.query("SELECT * FROM sync_runs WHERE status='held' ORDER BY id")]
 
     def pending_hold(self, school: str, source: str) -> int | None:
@@ -436,255 +465,8 @@ def _public(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return {e: {k: v for k, v in c.items() if k not in ("staged", "bulk")} for e, c in counts.items()}
 
 
-@attrs.frozen
-class ApplyPolicy:
-    """How to apply a run: which safeguards hold it, add-only (no deletes), or a dry run."""
-
-    safeguards: Safeguards | None = attrs.Factory(Safeguards)
-    add_only: bool = False
-    dry_run: bool = False
-    preview_limit: int = 0  # dry runs: how many changes per entity to return for display
-
-
-@attrs.frozen
-class ApplyOutcome:
-    status: str  # ok | held | dry-run
-    counts: dict[str, dict[str, int]]
-    reasons: list[str] = attrs.Factory(list)
-    warnings: int = 0
-    preview: list[dict[str, Any]] = attrs.Factory(list)
-
-
 def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
     out.pop("state", None)
     return out
-
-
-def open_store(path: Path) -> Store:
-    return Store(Path(path))
-
-
-class StagingArea:
-    """One run's staged rows, in a private SQLite file of its own (discarded after apply)."""
-
-    def __init__(self, path: Path, run_id: int) -> None:
-        self.path = path
-        self.run_id = run_id
-        self.conn: sqlite3.Connection | None = None
-        if path.exists():
-            path.unlink()
-        _create_private(path)
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.execute(
-            "CREATE TABLE _entities (entity TEXT PRIMARY KEY, mode TEXT NOT NULL, position INTEGER, "
-            "fetched INTEGER NOT NULL DEFAULT 0, out_of_scope INTEGER NOT NULL DEFAULT 0)"
-        )
-        self.conn.execute("CREATE TABLE _issues (level TEXT, message TEXT)")
-        # _files: the file each staged row came from (``_file``), for file:line in reports;
-        # _out_of_scope: ids the school's scope dropped, so references to them are not called dangling
-        self.conn.execute("CREATE TABLE _files (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
-        self.conn.execute("CREATE TABLE _out_of_scope (entity TEXT, sourced_id TEXT)")
-        self._modes: dict[str, str] = {}
-        self._locations: dict[str, str] = {}
-        self._indexed: set[str] = set()
-        self._file_ids: dict[str, int] = {}
-        #: what a second row with a staged sourcedId does: "error" (refuse the run) or "skip" (warn)
-        self.on_duplicate = "error"
-
-    @classmethod
-    def reopen(cls, path: Path, run_id: int) -> StagingArea:
-        """A held run's staging file, for approve (read by apply through ATTACH; not written)."""
-        area = cls.__new__(cls)
-        area.path, area.run_id, area.conn = path, run_id, None
-        area._modes, area._locations, area._indexed = {}, {}, set()
-        area._file_ids, area.on_duplicate = {}, "error"
-        return area
-
-    def declare(self, entity: str, mode: str, location: str) -> None:
-        """Say that this run carries ``entity`` (even with no rows: an empty bulk file is a statement)."""
-        if entity in self._modes:
-            if self._modes[entity] != mode:
-                raise RostersyncError(f"{location}: {entity} is both bulk and delta in one run")
-            return
-        self.finish()  # the entities before this one are complete: index them
-        spec = TABLES[entity]
-        cols = ", ".join(f"{q(c)} {'INTEGER' if spec.types[c] is int else 'TEXT'}" for c in spec.columns
-                         if c != "sourced_id")
-        self.conn.execute(
-            f"CREATE TABLE {q(entity)} (sourced_id TEXT NOT NULL, {cols}, "
-            f"_deleted INTEGER NOT NULL DEFAULT 0, _line INTEGER, _file INTEGER)"
-        )
-        self.conn.execute(
-            "INSERT INTO _entities (entity, mode, position) VALUES (?, ?, ?)",
-            [entity, mode, list(ENTITIES).index(entity)],
-        )
-        self._modes[entity] = mode
-        self._locations[entity] = location
-
-    def write(self, batch: MappedBatch) -> int:
-        """Stage a batch in one transaction. A sourcedId seen twice in one run is an error naming both."""
-        entity, mode = batch.entity, batch.mode
-        self.declare(entity, mode, batch.location)
-        lines = batch.lines or [None] * len(batch.records)
-        file_id = self._file_id(batch.location)
-        columns, rows = self._rows(batch, lines)
-        collist = ", ".join(q(c) for c in columns)
-        placeholders = ", ".join("?" for _ in range(len(columns) + 2))
-        sql = f"INSERT INTO {q(entity)} ({collist}, _deleted, _line, _file) VALUES ({placeholders}, {int(file_id)})"
-        self.conn.execute("BEGIN")
-        try:
-            self.conn.executemany(sql, rows)
-        except sqlite3.IntegrityError:  # only once the entity is indexed (see finish)
-            self.conn.execute("ROLLBACK")
-            if self.on_duplicate != "skip":
-                self._raise_duplicate(batch, lines)
-                raise
-            self.conn.execute("BEGIN")
-            self.conn.executemany(sql, self._skip_duplicates(batch, list(self._rows(batch, lines)[1]), lines))
-        self.conn.execute("UPDATE _entities SET fetched = fetched + ? WHERE entity=?", [len(batch.records), entity])
-        self.warn(batch.warnings)
-        self.conn.execute("COMMIT")
-        return len(batch.records)
-
-    @staticmethod
-    def _rows(batch: MappedBatch, lines: Sequence[int | None]) -> tuple[Sequence[str], Iterator[tuple]]:
-        """The columns to write and ``(*their values, _deleted, _line)`` per record, leaving out the
-        columns that are NULL throughout the batch (the table's default; binding NULLs is most of the
-        cost of a sparse row). Records are converted to stored columns first; the CSV fast path's rows
-        already are."""
-        spec = TABLES[batch.entity]
-        records = batch.records
-        stored = records if isinstance(records, StoredRows) else StoredRows.from_records(spec, records)
-        size = len(stored)
-        kept = [i for i, values in enumerate(stored.columns) if not size or values.count(None) != size]
-        values = [stored.columns[i] for i in kept]
-        if batch.mode == "delta":  # a delta's tobedeleted rows are staged as deletions
-            deleted: Iterable[int] = [int(s == "tobedeleted") for s in stored.column("status")]
-        else:  # never in bulk: staged_live() relies on it
-            deleted = itertools.repeat(0)
-        return [spec.columns[i] for i in kept], zip(*values, deleted, lines, strict=False)  # deleted may repeat
-
-    def finish(self) -> None:
-        """Index what has been staged. Building the unique sourcedId index once, after the rows are in,
-        is several times cheaper than maintaining it row by row; a duplicate fails it and is reported
-        with the lines of both occurrences."""
-        if self.conn is None:
-            return
-        for entity in self._modes.keys() - self._indexed:
-            index = f"CREATE UNIQUE INDEX {q('ux_' + entity)} ON {q(entity)} (sourced_id)"
-            try:
-                self.conn.execute(index)
-            except sqlite3.IntegrityError:
-                dupes = self._staged_duplicates(entity)
-                if self.on_duplicate != "skip":
-                    _rowid, where, line, message = dupes[0]
-                    raise DataError(message, where, line, "sourcedId") from None
-                # the duplicate policy "skip": keep the first row of each sourcedId, warn about the others
-                self.conn.execute("BEGIN")
-                self.conn.executemany(f"DELETE FROM {q(entity)} WHERE rowid = ?", [(d[0],) for d in dupes])
-                self.warn([f"{where}:{line}:sourcedId: skipped: {message}" for _r, where, line, message in dupes])
-                self.conn.execute("COMMIT")
-                self.conn.execute(index)
-            self._indexed.add(entity)
-
-    def _staged_duplicates(self, entity: str) -> list[tuple[int, str, int | None, str]]:
-        """(rowid, file, line, message) of every staged row repeating an earlier row's sourcedId."""
-        t = q(entity)
-        rows = self.conn.execute(
-            f"SELECT d.rowid, d.sourced_id, d._line, fd.name, f._line, ff.name FROM {t} d "
-            f"JOIN (SELECT sourced_id, min(rowid) AS first FROM {t} GROUP BY sourced_id HAVING count(*) > 1) g "
-            f"ON g.sourced_id = d.sourced_id JOIN {t} f ON f.rowid = g.first "
-            f"LEFT JOIN _files fd ON fd.id = d._file LEFT JOIN _files ff ON ff.id = f._file "
-            f"WHERE d.rowid != g.first ORDER BY d.rowid"
-        ).fetchall()
-        out = []
-        for rowid, sid, line, where, first, first_where in rows:
-            where = where or self._locations[entity]
-            out.append((rowid, where, line, _duplicate_message(sid, first, first_where or where, where)))
-        return out
-
-    def _file_id(self, location: str) -> int:
-        if location not in self._file_ids:
-            self.conn.execute("INSERT OR IGNORE INTO _files (name) VALUES (?)", [location])
-            self._file_ids[location] = self.conn.execute("SELECT id FROM _files WHERE name=?", [location]).fetchone()[0]
-        return self._file_ids[location]
-
-    def _duplicates(self, batch: MappedBatch, lines: Sequence[int | None]) -> Iterator[tuple[int, str]]:
-        """(index in batch, message) for each record whose sourcedId is already staged or repeats."""
-        seen: dict[str, int | None] = {}
-        for n, (record, line) in enumerate(zip(batch.records, lines, strict=True)):
-            sid = record.sourced_id
-            earlier = self.conn.execute(
-                f"SELECT s._line, f.name FROM {q(batch.entity)} s LEFT JOIN _files f ON f.id = s._file "
-                f"WHERE s.sourced_id=?", [sid]
-            ).fetchone()
-            if sid in seen or earlier:
-                first, where = (seen.get(sid), batch.location) if sid in seen else earlier
-                yield n, _duplicate_message(sid, first, where, batch.location)
-            else:
-                seen[sid] = line
-
-    def _raise_duplicate(self, batch: MappedBatch, lines: Sequence[int | None]) -> None:
-        for n, message in self._duplicates(batch, lines):
-            raise DataError(message, batch.location, lines[n], "sourcedId")
-
-    def _skip_duplicates(self, batch: MappedBatch, rows: list[tuple], lines: Sequence[int | None]) -> list[tuple]:
-        """The duplicate policy "skip" for a batch: keep the first row of each sourcedId, warn about the others."""
-        dupes = dict(self._duplicates(batch, lines))
-        self.warn([f"{batch.location}:{lines[n]}:sourcedId: skipped: {m}" for n, m in dupes.items()])
-        return [row for n, row in enumerate(rows) if n not in dupes]
-
-    def count_out_of_scope(self, entity: str, n: int, ids: Sequence[str] = ()) -> None:
-        """Rows the source sent that belong to other schools (not staged, reported in the counts).
-        ``ids`` (when others may refer to them) lets the reference checks tell them from dangling ids."""
-        if n:
-            self.conn.execute("UPDATE _entities SET out_of_scope = out_of_scope + ? WHERE entity=?", [n, entity])
-        if ids:
-            self.conn.executemany("INSERT INTO _out_of_scope (entity, sourced_id) VALUES (?, ?)",
-                                  [(entity, i) for i in ids])
-
-    def staged_ids(self, entity: str, ids: Sequence[str]) -> set[str]:
-        """Which of ``ids`` this run has staged for ``entity``."""
-        if entity not in self._modes or not ids:
-            return set()
-        if entity not in self._indexed:
-            self.finish()
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            sql = f"SELECT sourced_id FROM {q(entity)} WHERE sourced_id IN ({', '.join('?' * len(chunk))})"
-            found.update(r[0] for r in self.conn.execute(sql, chunk))
-        return found
-
-    def warn(self, messages: Sequence[str]) -> None:
-        """Record warnings (skipped or repaired rows) for the run's report."""
-        self.conn.executemany("INSERT INTO _issues (level, message) VALUES ('warning', ?)",
-                              [(redact(m),) for m in messages])
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def discard(self) -> None:
-        self.close()
-        self.path.unlink(missing_ok=True)
-
-
-def _duplicate_message(sid: str, first: int | None, first_file: str | None, file: str) -> str:
-    also = "" if not first else (f" (first seen on line {first})" if first_file == file
-                                 else f" (first seen at {first_file}:{first})")
-    return f"duplicate sourcedId {sid!r}{also}: sourcedIds must be unique"
-
-
-@contextmanager
-def store_at(path: Path) -> Iterator[Store]:
-    store = open_store(path)
-    try:
-        yield store
-    finally:
-        store.close()

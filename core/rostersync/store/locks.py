@@ -2,7 +2,8 @@
 
 The lock is an OS file lock (via filelock): when a process dies, even by SIGKILL, the kernel releases
 it, so a crashed run never leaves a lock behind. Its 'running' row is then recognised as interrupted
-by the next run of that source (see Store.recover_interrupted).
+by the next run of that source (see Store.recover_interrupted). The SQLite store keeps its locks in
+a folder next to the database file (``rostersync.db.locks/``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,267 @@
+"""The store interface: everything the engine, the CLI, export, scope and integrity ask of a database.
+
+A store keeps the live roster (one table per entity, rows keyed by school, source and sourcedId, soft
+deleted), the history of sync runs with their counts, warnings (:class:`~rostersync.issues.Issue`) and
+per-change audit, and the runs held by a safeguard. SQLite implements it
+(:class:`rostersync.store.sqlite.SqliteStore`); a PostgreSQL store implements the same protocol and runs
+the same contract tests (``tests/store_contract.py``). Code outside ``rostersync.store`` talks to a
+store only through this protocol, and gets one from :func:`rostersync.store.open_store`.
+
+A run's fetched rows never go to the store directly: they are staged in a private SQLite file per run
+(:class:`~rostersync.store.staging.StagingArea`, whatever the store) and :meth:`Store.apply` diffs
+that against the live roster and writes the result in one transaction. The guarantees a store gives,
+each one relied on by the engine and checked by the contract tests:
+
+* **Apply is all or nothing.** Inserts, updates, restores and soft deletes, one ``changes`` row per
+  change and the run's final status commit together; a failure, a dry run or a hold leaves the live
+  rows exactly as they were (a held run keeps its pending ``changes`` and its staging for approve).
+* **Deletes are soft.** A deleted row keeps its values with ``deleted_at``/``deleted_run``; a row that
+  comes back is restored on the same key and logged as a restore.
+* **One sync per source at a time**, across processes: :meth:`Store.source_lock`. A lock dies with its
+  process, so a crash leaves a ``running`` row that :meth:`Store.recover_interrupted` marks failed.
+* **Schema versions are explicit.** A store knows its schema version and the newest its code knows;
+  :func:`~rostersync.store.open_store` upgrades an older database (or asks for ``rostersync db
+  upgrade``, as the backend prefers) and refuses a newer or a damaged one with a clear
+  :class:`~rostersync.errors.ConfigError`.
+
+Runs and changes are plain dicts (JSON-ready, what ``--json`` prints); their keys are :class:`RunRow`
+and :class:`ChangeRow`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+
+import attrs
+
+from rostersync.safeguards import Safeguards
+
+if TYPE_CHECKING:
+    from rostersync.issues import Issue
+    from rostersync.store.staging import StagingArea
+
+
+class RunRow(TypedDict):
+    """A sync run as :meth:`Store.run` and the run listings return it."""
+
+    id: int
+    school: str
+    source: str
+    started_at: str  # UTC, ISO 8601 with microseconds and Z
+    finished_at: str | None
+    status: str  # running | ok | held | dry-run | skipped | failed | discarded
+    counts: dict[str, dict[str, int]]  # per entity: fetched, inserted, updated, restored, deleted...
+    error: str | None  # a failed run's error; why a run was skipped or held
+    warnings: int | None
+    mode: str | None  # mirror | add-only
+    approved_at: str | None
+
+
+class ChangeRow(TypedDict):
+    """One audited change of a run (``fields``: ``{column: [before, after]}`` for updates and restores)."""
+
+    id: int
+    run_id: int
+    entity: str
+    school: str
+    source: str
+    sourced_id: str
+    action: str  # insert | update | restore | delete
+    fields: dict[str, list[Any]] | None
+
+
+@attrs.frozen
+class ApplyPolicy:
+    """How to apply a run: which safeguards hold it, add-only (no deletes), or a dry run."""
+
+    safeguards: Safeguards | None = attrs.Factory(Safeguards)
+    add_only: bool = False
+    dry_run: bool = False
+    preview_limit: int = 0  # dry runs: how many changes per entity to return for display
+
+
+@attrs.frozen
+class ApplyOutcome:
+    """What :meth:`Store.apply` did: ``ok`` (applied), ``held`` (safeguards refused, nothing applied,
+    ``reasons`` say why) or ``dry-run``; counts per entity, the run's warning count, and for a dry run
+    asking for it, a preview of the changes."""
+
+    status: str  # ok | held | dry-run
+    counts: dict[str, dict[str, int]]
+    reasons: list[str] = attrs.Factory(list)
+    warnings: int = 0
+    preview: list[dict[str, Any]] = attrs.Factory(list)
+
+
+@attrs.frozen
+class SchemaVersion:
+    """A database's schema version and the newest this code knows (0: no schema yet)."""
+
+    current: int
+    latest: int
+
+    @property
+    def pending(self) -> int:
+        """How many migrations an upgrade would apply (negative: the database is newer than the code)."""
+        return self.latest - self.current
+
+
+class Store(Protocol):
+    """A rostersync database. Open one with :func:`rostersync.store.open_store`; close it with :meth:`close`."""
+
+    # -- schema ------------------------------------------------------------------------------
+    def schema_version(self) -> SchemaVersion:
+        """The database's schema version and the newest this code knows."""
+        ...
+
+    def upgrade(self) -> list[int]:
+        """Apply the pending migrations in order, each in its own transaction; return their numbers.
+        Refuses (ConfigError) a database newer than the code."""
+        ...
+
+    def verify_schema(self) -> None:
+        """Raise ConfigError naming what is missing when the database lacks a table or column its
+        schema version has (a damaged database), rather than failing later in the middle of a run."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+    # -- runs and their log ------------------------------------------------------------------
+    def begin_run(self, school: str, source: str) -> int:
+        """Record a new ``running`` run; return its id (ids increase)."""
+        ...
+
+    def fail_run(self, run_id: int, error: str, counts: dict[str, Any] | None = None) -> None:
+        """Mark a run failed with its error (secrets redacted); the roster is untouched."""
+        ...
+
+    def skip_run(self, run_id: int, reason: str) -> None:
+        """A run that rightly did nothing (no new data, blackout, a hold pending...)."""
+        ...
+
+    def add_warning(self, run_id: int, issue: Issue | str) -> None:
+        """A warning about a run that has already finished (e.g. from work done after it committed)."""
+        ...
+
+    def last_state(self, school: str, source: str) -> dict[str, Any]:
+        """What the newest successful (``ok``) run of this source left for the next (delta cursors...)."""
+        ...
+
+    def last_started(self, school: str, source: str) -> dt.datetime | None:
+        """When the newest run of this source started, any outcome (``run --due`` compares it to cron)."""
+        ...
+
+    def run(self, run_id: int) -> RunRow | None:
+        ...
+
+    def runs(self, school: str | None = None, limit: int = 50) -> list[RunRow]:
+        """Runs newest first, of one school or all."""
+        ...
+
+    def latest_runs(self) -> list[RunRow]:
+        """The newest run of every (school, source), ordered by school and source."""
+        ...
+
+    def changes(self, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[ChangeRow]:
+        """A run's audited changes in the order written (at most ``limit_per_entity`` per entity if set)."""
+        ...
+
+    def issues(self, run_id: int) -> list[Issue]:
+        """A run's warnings, in the order recorded."""
+        ...
+
+    def live_counts(self, school: str) -> dict[str, int]:
+        """Live (not deleted) rows per entity of a school, every entity listed."""
+        ...
+
+    # -- holds -------------------------------------------------------------------------------
+    def holds(self) -> list[RunRow]:
+        """Runs held by a safeguard, oldest first."""
+        ...
+
+    def pending_hold(self, school: str, source: str) -> int | None:
+        """The newest held run of this source, if any (a sync waits for it to be approved or discarded)."""
+        ...
+
+    def approve(self, run_id: int) -> ApplyOutcome:
+        """Apply a held run exactly as it was staged (its own mode, safeguards off). Refused with a
+        ConfigError for a run that is not held, whose staging is gone, or when a later run of the same
+        source was applied since (its diff is stale)."""
+        ...
+
+    def discard(self, run_id: int) -> None:
+        """Drop a held run: its pending changes and staging go, the roster stays as it is."""
+        ...
+
+    # -- one sync per source -----------------------------------------------------------------
+    def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
+        """A context manager yielding True while holding this source's lock, or False at once when
+        another process holds it. The lock dies with its process."""
+        ...
+
+    def recover_interrupted(self, school: str, source: str) -> list[int]:
+        """Mark the source's ``running`` runs failed (call it holding the source lock: their process is
+        gone) and drop their staging; return their ids."""
+        ...
+
+    # -- staging and apply -------------------------------------------------------------------
+    def staging(self, run_id: int) -> StagingArea:
+        """A new, empty staging area for the run."""
+        ...
+
+    def apply(self, run_id: int, school: str, source: str, staging: StagingArea, policy: ApplyPolicy,
+              state: dict[str, Any] | None = None) -> ApplyOutcome:
+        """Diff ``staging`` against the school's live rows from ``source`` and, in one transaction, write
+        one ``changes`` row per insert/update/restore/delete, then (unless the safeguards hold the run
+        or it is a dry run) the live rows, and the run's status, counts, warnings and ``state``.
+
+        A bulk entity is the whole truth (a live row it lacks is deleted, unless add-only); a delta
+        entity changes only what it carries (tombstones delete). A dry run rolls everything back; a
+        held run commits only its pending changes and keeps ``staging`` for approve/discard; any other
+        outcome discards ``staging``. Set-based: no per-row work in Python but the audit of changed rows.
+        """
+        ...
+
+    def live_ids(self, school: str, source: str, entity: str, ids: Sequence[str], *,
+                 schools_only: bool = False) -> set[str]:
+        """Which of ``ids`` (a chunk of at most a few thousand) are live rows of ``entity`` of this school
+        and source; with ``schools_only``, orgs of type ``school`` only. The reference checks' rule 3."""
+        ...
+
+    # -- reading the roster ------------------------------------------------------------------
+    def live_rows(self, school: str, entity: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Stream the stored values of ``columns`` (lists as JSON text, booleans as 0/1, ``extra`` as a
+        JSON object) of a school's live rows of ``entity``, every source, ordered by source and sourcedId."""
+        ...
+
+    def extra_keys(self, school: str, entity: str) -> list[str]:
+        """The distinct keys of ``extra`` (columns the source sent that the model does not map) over a
+        school's live rows of ``entity``, sorted."""
+        ...
+
+
+#: connect(target): a store for a URL or path of the backend's scheme; schema work is left to open_store
+Connect = Callable[[str], Store]
+
+
+@attrs.frozen
+class StoreBackend:
+    """A kind of database rostersync can keep its roster in, chosen by the URL scheme of the configured
+    database (``sqlite``: a file path or ``sqlite:///path``; ``postgresql://...``).
+
+    ``upgrades_on_open``: whether :func:`~rostersync.store.open_store` applies pending migrations itself
+    (SQLite: one process owns the file) or refuses until an operator runs ``rostersync db upgrade``
+    (PostgreSQL: many workers share the database; one upgrade, deliberately).
+    ``package``/``version`` are filled in by the host from the plugin that registered it.
+    """
+
+    scheme: str
+    title: str
+    connect: Connect
+    upgrades_on_open: bool = True
+    package: str = ""
+    version: str = ""
