@@ -134,11 +134,12 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return 1 if _is_unstamped_v1(conn) else _stamped(conn)
 
 
-def upgrade(conn: sqlite3.Connection, where: str) -> list[int]:
-    """Apply the pending migrations in order, each with its new version in one transaction; return
-    their numbers. Refuses a database newer than this code (``where`` names it in the message)."""
+def upgrade(conn: sqlite3.Connection, where: str, to: int = 0) -> list[int]:
+    """Apply the pending migrations in order (up to version ``to``, default the latest), each with its
+    new version in one transaction; return their numbers. Refuses a database newer than this code
+    (``where`` names it in the message)."""
     applied = []
-    for number, fn in enumerate(MIGRATIONS, start=1):
+    for number, fn in enumerate(MIGRATIONS[:to or LATEST], start=1):
         conn.execute("BEGIN IMMEDIATE")  # read the version under the write lock: another process may upgrade
         try:
             current = _stamped(conn)
@@ -178,7 +179,8 @@ def expected_columns() -> dict[str, tuple[str, ...]]:
 def columns_of(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
     """Each table and view of ``conn``'s main database with its columns in order."""
     names = [n for (n,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY type, name")]  # tables first: a damaged table is named, not a view over it
     return {n: tuple(r[1] for r in conn.execute(f"PRAGMA table_info({q(n)})")) for n in names}
 
 

@@ -1,0 +1,414 @@
+"""The store contract: what every store backend must do, written against the Store protocol only.
+
+A backend's test module runs it with ``from store_contract import *`` and two fixtures of its own
+(see ``test_store_sqlite.py``):
+
+* ``store_target``: a database target (path or URL) for one test, nothing created there yet;
+* ``schema_tool``: an object with ``make(target, version)`` (a database at that schema version),
+  ``stamp(target, version)`` (record another version, e.g. a newer one) and ``damage(target)``
+  (drop a column the schema has; returns ``(table, column)``).
+
+The CLI tests also use ``bundle`` from ``conftest.py``. A second connection to the same database is
+``open_store`` on the same target (the lock test needs one).
+
+Runs, holds, apply (insert/update/restore/soft delete, the audit, add-only, dry runs, deltas), locks,
+export rows, live ids and migrations. Only ``rostersync.store`` and its protocol are used, so the
+PostgreSQL store of the scale-out issue runs the same module with its own fixtures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import rostersync_exe
+from rostersync.batches import MappedBatch
+from rostersync.errors import ConfigError
+from rostersync.issues import Issue
+from rostersync.model import Org, Record, User
+from rostersync.safeguards import Safeguards
+from rostersync.secrets import remember
+from rostersync.store import backend_for, inspect_store, open_store
+from rostersync.store.base import ApplyOutcome, ApplyPolicy, Store
+
+SCHOOL, SOURCE = "hill", "sis"
+PLAIN = ApplyPolicy(safeguards=None)
+
+
+@pytest.fixture
+def store(store_target: str) -> Iterator[Store]:
+    """A fresh store at the latest schema version."""
+    opened = open_store(store_target, upgrade=True)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def other(store_target: str, store: Store) -> Iterator[Store]:
+    """A second connection to the same database (another process, as far as the store can tell)."""
+    opened = open_store(store_target)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def org(sid: str, kind: str = "school", **kw: Any) -> Org:
+    return Org(sid, name=kw.pop("name", sid.title()), type=kind, **kw)
+
+
+def user(sid: str, family: str = "Lee", **kw: Any) -> User:
+    return User(sid, role=kw.pop("role", "student"), given_name="Sam", family_name=family,
+                org_sourced_ids=kw.pop("orgs", ("sch-1",)), **kw)
+
+
+def sync(store: Store, entities: dict[str, Sequence[Record]], *, policy: ApplyPolicy = PLAIN, mode: str = "bulk",
+         school: str = SCHOOL, source: str = SOURCE, state: dict[str, Any] | None = None,
+         warnings: Sequence[Issue | str] = ()) -> tuple[int, ApplyOutcome]:
+    """One run staging ``entities`` (each in ``mode``) and applied under ``policy``."""
+    run_id = store.begin_run(school, source)
+    staging = store.staging(run_id)
+    for entity, records in entities.items():
+        staging.write(MappedBatch(entity, f"{entity}.csv", list(records), mode,  # type: ignore[arg-type]
+                                  lines=list(range(2, len(records) + 2))))
+    staging.warn(warnings)
+    staging.finish()
+    return run_id, store.apply(run_id, school, source, staging, policy, state)
+
+
+def live(store: Store, entity: str = "users", columns: Sequence[str] = ("sourced_id", "family_name"),
+         school: str = SCHOOL) -> list[tuple[Any, ...]]:
+    return list(store.live_rows(school, entity, columns))
+
+
+def actions(store: Store, run_id: int) -> list[tuple[str, str, str]]:
+    return [(c["entity"], c["sourced_id"], c["action"]) for c in store.changes(run_id)]
+
+
+BASE = {"orgs": [org("sch-1"), org("dist", "district")],
+        "users": [user("u1"), user("u2"), user("u3", "Ng")]}
+
+
+# -- runs and their log ---------------------------------------------------------------------------
+def test_runs_begin_fail_skip_and_history_newest_first(store: Store) -> None:
+    secret = remember("hunter2-contract-secret")
+    first = store.begin_run(SCHOOL, SOURCE)
+    second = store.begin_run(SCHOOL, "other")
+    third = store.begin_run("dale", SOURCE)
+    assert first < second < third
+    assert store.run(first)["status"] == "running"  # type: ignore[index]
+    store.fail_run(first, f"server said no to {secret}", {"users": {"fetched": 3}})
+    store.skip_run(second, "nothing new")
+    failed, skipped = store.run(first), store.run(second)
+    assert failed is not None and skipped is not None
+    assert (failed["status"], failed["counts"]) == ("failed", {"users": {"fetched": 3}})
+    assert secret not in failed["error"] and "server said no to" in failed["error"]
+    assert (skipped["status"], skipped["error"]) == ("skipped", "nothing new")
+    assert failed["finished_at"] and failed["started_at"].endswith("Z")
+    assert store.run(third + 100) is None
+    assert [r["id"] for r in store.runs()] == [third, second, first]
+    assert [r["id"] for r in store.runs(SCHOOL)] == [second, first]
+    assert [r["id"] for r in store.runs(limit=1)] == [third]
+    assert [(r["school"], r["source"], r["id"]) for r in store.latest_runs()] == [
+        ("dale", SOURCE, third), (SCHOOL, "other", second), (SCHOOL, SOURCE, first)]
+    started = store.last_started(SCHOOL, SOURCE)
+    assert started is not None and abs(dt.datetime.now(dt.UTC) - started) < dt.timedelta(minutes=5)
+    assert store.last_started(SCHOOL, "never") is None
+
+
+def test_last_state_is_the_newest_successful_runs(store: Store) -> None:
+    assert store.last_state(SCHOOL, SOURCE) == {}
+    sync(store, BASE, state={"cursor": "a"})
+    sync(store, BASE, state={"cursor": "b"}, policy=ApplyPolicy(safeguards=None, dry_run=True))
+    failed = store.begin_run(SCHOOL, SOURCE)
+    store.fail_run(failed, "boom")
+    assert store.last_state(SCHOOL, SOURCE) == {"cursor": "a"}
+
+
+def test_warnings_are_kept_structured_in_order(store: Store) -> None:
+    located = Issue("refers to class 'c9', which is not in this bundle; row skipped", "warning", "dangling",
+                    "enrollments", "enrollments.csv", 7, "classSourcedId", "e-1")
+    run_id, outcome = sync(store, BASE, warnings=[located, "read as Windows-1252"])
+    assert outcome.warnings == 2
+    store.add_warning(run_id, "after the sync: archiving failed")
+    store.add_warning(run_id, Issue("moved", code="archive", file="drop.zip"))
+    issues = store.issues(run_id)
+    assert issues == [located, Issue("read as Windows-1252"), Issue("after the sync: archiving failed"),
+                      Issue("moved", code="archive", file="drop.zip")]
+    assert str(issues[0]) == ("enrollments.csv:7:classSourcedId: refers to class 'c9', which is not in this "
+                              "bundle; row skipped")
+    assert store.run(run_id)["warnings"] == 4  # type: ignore[index]
+
+
+# -- apply --------------------------------------------------------------------------------------------
+def test_first_sync_inserts_everything_with_one_audit_row_each(store: Store) -> None:
+    run_id, outcome = sync(store, BASE)
+    assert outcome.status == "ok"
+    c = outcome.counts["users"]
+    assert (c["fetched"], c["inserted"], c["updated"], c["deleted"]) == (3, 3, 0, 0)
+    assert sorted(actions(store, run_id)) == [("orgs", "dist", "insert"), ("orgs", "sch-1", "insert"),
+                                              ("users", "u1", "insert"), ("users", "u2", "insert"),
+                                              ("users", "u3", "insert")]
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+    assert store.live_counts(SCHOOL)["users"] == 3 and store.live_counts("elsewhere")["users"] == 0
+    run = store.run(run_id)
+    assert run is not None and (run["status"], run["mode"]) == ("ok", "mirror")
+    assert run["counts"]["users"]["inserted"] == 3 and "staged" not in run["counts"]["users"]
+
+
+def test_update_delete_and_restore_each_logged_once(store: Store) -> None:
+    sync(store, BASE)
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1"), user("u3", "Ngo")]})
+    c = outcome.counts["users"]
+    assert (c["inserted"], c["updated"], c["deleted"], c["unchanged"]) == (0, 1, 1, 1)
+    assert actions(store, run_id) == [("users", "u3", "update"), ("users", "u2", "delete")]
+    update = store.changes(run_id, "users")[0]
+    assert update["fields"] == {"family_name": ["Ng", "Ngo"]}
+    assert live(store) == [("u1", "Lee"), ("u3", "Ngo")]
+    assert store.live_counts(SCHOOL)["users"] == 2
+
+    back, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1"), user("u2", "Park"), user("u3", "Ngo")]})
+    assert outcome.counts["users"]["restored"] == 1
+    assert actions(store, back) == [("users", "u2", "restore")]
+    assert store.changes(back)[0]["fields"] == {"family_name": ["Lee", "Park"]}
+    assert live(store) == [("u1", "Lee"), ("u2", "Park"), ("u3", "Ngo")]
+    unchanged, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1"), user("u2", "Park"),
+                                                                      user("u3", "Ngo")]})
+    assert store.changes(unchanged) == [] and outcome.counts["users"]["unchanged"] == 3
+
+
+def test_add_only_skips_deletes_and_reports_them(store: Store) -> None:
+    sync(store, BASE)
+    add_only = ApplyPolicy(safeguards=None, add_only=True)
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1", "Kim")]}, policy=add_only)
+    assert (outcome.counts["users"]["delete_skipped"], outcome.counts["users"]["deleted"]) == (2, 0)
+    assert actions(store, run_id) == [("users", "u1", "update")]
+    assert live(store) == [("u1", "Kim"), ("u2", "Lee"), ("u3", "Ng")]
+    assert store.run(run_id)["mode"] == "add-only"  # type: ignore[index]
+
+
+def test_a_dry_run_rolls_everything_back_but_previews(store: Store) -> None:
+    sync(store, BASE)
+    dry = ApplyPolicy(safeguards=None, dry_run=True, preview_limit=1)
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1", "Kim"), user("u4")]}, policy=dry)
+    assert outcome.status == "dry-run"
+    assert (outcome.counts["users"]["updated"], outcome.counts["users"]["inserted"]) == (1, 1)
+    assert [(p["entity"], p["action"]) for p in outcome.preview] == [("users", "update")]  # one per entity
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+    assert store.changes(run_id) == []
+    assert store.run(run_id)["status"] == "dry-run"  # type: ignore[index]
+
+
+def test_a_delta_changes_only_what_it_carries(store: Store) -> None:
+    sync(store, BASE)
+    gone = User("u2", status="tobedeleted", role="student", given_name="", family_name="")
+    run_id, outcome = sync(store, {"users": [user("u3", "Cho"), gone, user("u9")]}, mode="delta")
+    assert sorted(actions(store, run_id)) == [("users", "u2", "delete"), ("users", "u3", "update"),
+                                              ("users", "u9", "insert")]
+    assert live(store) == [("u1", "Lee"), ("u3", "Cho"), ("u9", "Lee")]
+    assert "orgs" not in outcome.counts and len(live(store, "orgs", ["sourced_id"])) == 2
+
+
+def test_schools_and_sources_are_separate_rosters(store: Store) -> None:
+    sync(store, BASE)
+    sync(store, {"users": [user("u1", "Other")]}, school="dale")
+    sync(store, {"users": [user("u1", "Second")]}, source="sis2")
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng"), ("u1", "Second")]  # by source, id
+    assert live(store, school="dale") == [("u1", "Other")]
+
+
+# -- holds -------------------------------------------------------------------------------------------
+HOLDING = ApplyPolicy(safeguards=Safeguards(max_delete_percent=10, min_changes=1))
+
+
+def test_a_held_run_changes_nothing_and_approve_applies_exactly_the_staged_changes(store: Store) -> None:
+    sync(store, BASE)
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1", "Kim")]}, policy=HOLDING,
+                           state={"cursor": "held"})
+    assert outcome.status == "held" and outcome.reasons
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+    pending = actions(store, run_id)
+    assert sorted(pending) == [("users", "u1", "update"), ("users", "u2", "delete"), ("users", "u3", "delete")]
+    assert [h["id"] for h in store.holds()] == [run_id] and store.pending_hold(SCHOOL, SOURCE) == run_id
+    assert store.pending_hold(SCHOOL, "other") is None
+    run = store.run(run_id)
+    assert run is not None and run["status"] == "held" and run["error"] == "; ".join(outcome.reasons)
+
+    approved = store.approve(run_id)
+    assert approved.status == "ok" and approved.counts == outcome.counts
+    assert actions(store, run_id) == pending
+    assert live(store) == [("u1", "Kim")]
+    run = store.run(run_id)
+    assert run is not None and run["status"] == "ok" and run["approved_at"] and run["error"] is None
+    assert store.holds() == [] and store.pending_hold(SCHOOL, SOURCE) is None
+    assert store.last_state(SCHOOL, SOURCE) == {"cursor": "held"}
+    with pytest.raises(ConfigError, match="not held"):
+        store.approve(run_id)
+
+
+def test_discard_leaves_the_roster_and_drops_the_pending_changes(store: Store) -> None:
+    sync(store, BASE)
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": []}, policy=HOLDING)
+    assert outcome.status == "held"
+    store.discard(run_id)
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+    assert store.changes(run_id) == [] and store.run(run_id)["status"] == "discarded"  # type: ignore[index]
+    with pytest.raises(ConfigError, match="not held"):
+        store.discard(run_id)
+    with pytest.raises(ConfigError, match="no run"):
+        store.approve(run_id + 100)
+
+
+def test_approving_a_hold_made_stale_by_a_later_run_is_refused(store: Store) -> None:
+    sync(store, BASE)
+    held, _ = sync(store, {"orgs": BASE["orgs"], "users": []}, policy=HOLDING)
+    sync(store, BASE)
+    with pytest.raises(ConfigError, match="stale"):
+        store.approve(held)
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+
+
+# -- one sync per source -----------------------------------------------------------------------------
+def test_a_source_lock_is_refused_while_held_and_free_after(store: Store, other: Store) -> None:
+    with store.source_lock(SCHOOL, SOURCE) as first:
+        assert first is True
+        with other.source_lock(SCHOOL, SOURCE) as second:
+            assert second is False
+        with other.source_lock(SCHOOL, "another source") as elsewhere:
+            assert elsewhere is True
+    with other.source_lock(SCHOOL, SOURCE) as again:
+        assert again is True
+
+
+def test_recover_interrupted_fails_the_sources_running_runs(store: Store) -> None:
+    dead = store.begin_run(SCHOOL, SOURCE)
+    store.staging(dead).close()  # a crash left its staging behind
+    alive = store.begin_run(SCHOOL, "other")
+    assert store.recover_interrupted(SCHOOL, SOURCE) == [dead]
+    run = store.run(dead)
+    assert run is not None and run["status"] == "failed" and run["error"].startswith("interrupted")
+    assert store.run(alive)["status"] == "running"  # type: ignore[index]
+    assert store.recover_interrupted(SCHOOL, SOURCE) == []
+
+
+# -- reading the roster --------------------------------------------------------------------------------
+def test_live_ids_answer_only_for_live_rows_of_that_school_and_source(store: Store) -> None:
+    sync(store, BASE)
+    sync(store, {"orgs": BASE["orgs"], "users": [user("u1"), user("u3")]})  # u2 deleted
+    sync(store, {"users": [user("u7")]}, school="dale")
+    ids = ["u1", "u2", "u3", "u7", "nobody"]
+    assert store.live_ids(SCHOOL, SOURCE, "users", ids) == {"u1", "u3"}
+    assert store.live_ids(SCHOOL, "other", "users", ids) == set()
+    assert store.live_ids("dale", SOURCE, "users", ids) == {"u7"}
+    assert store.live_ids(SCHOOL, SOURCE, "orgs", ["sch-1", "dist"], schools_only=True) == {"sch-1"}
+    assert store.live_ids(SCHOOL, SOURCE, "orgs", ["sch-1", "dist"]) == {"sch-1", "dist"}
+    assert store.live_ids(SCHOOL, SOURCE, "users", []) == set()
+    many = [f"x{i}" for i in range(5000)] + ["u1"]
+    assert store.live_ids(SCHOOL, SOURCE, "users", many) == {"u1"}
+
+
+def test_live_rows_stream_stored_values_and_extra_keys(store: Store) -> None:
+    sync(store, {"orgs": [org("sch-1", extra={"metadata.b": "2"}), org("a-dist", "district",
+                                                                          extra={"metadata.a": "1"})],
+                 "users": [user("u1", orgs=("sch-1", "a-dist"), enabled_user=False)]})
+    rows = live(store, "orgs", ["sourced_id", "type", "extra"])
+    assert [(sid, kind) for sid, kind, _ in rows] == [("a-dist", "district"), ("sch-1", "school")]
+    assert json.loads(rows[1][2]) == {"metadata.b": "2"}
+    assert store.extra_keys(SCHOOL, "orgs") == ["metadata.a", "metadata.b"]
+    assert store.extra_keys(SCHOOL, "users") == []
+    [(orgs, enabled)] = live(store, "users", ["org_sourced_ids", "enabled_user"])
+    assert (json.loads(orgs), enabled) == (["sch-1", "a-dist"], 0)  # stored form: JSON lists, 0/1
+    sync(store, {"orgs": [org("sch-1")], "users": []})
+    assert store.extra_keys(SCHOOL, "orgs") == []  # only live rows count
+
+
+# -- schema versions -----------------------------------------------------------------------------------
+def test_a_fresh_store_is_at_the_latest_version(store: Store, store_target: str) -> None:
+    version = store.schema_version()
+    assert version.current == version.latest >= 2 and version.pending == 0
+    assert store.upgrade() == []
+    store.verify_schema()
+
+
+def _project(tmp_path: Path, target: str, bundle: Path) -> Path:
+    """A config syncing ``bundle`` for school lincoln into ``target``."""
+    from rostersync.config import Config
+
+    config = Config.create(tmp_path / "project" / "rostersync.toml")
+    config.doc["database"]["url"] = target  # type: ignore[index]
+    config.add_school("lincoln", "Lincoln", ("sch-lincoln",))
+    config.enable("lincoln", "csv-folder", {"path": str(bundle)})
+    config.save()
+    return config.path
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([rostersync_exe(), "--config", str(config), *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_database_one_version_behind_is_migrated_by_sync(store_target: str, schema_tool: Any, tmp_path: Path,
+                                                           bundle: Path) -> None:
+    latest = inspect_version(store_target)[1]
+    schema_tool.make(store_target, latest - 1)
+    assert inspect_version(store_target) == (latest - 1, latest)
+    config = _project(tmp_path, store_target, bundle)
+    result = _cli(config, "sync", "lincoln", "--json")
+    if not backend_for(store_target).upgrades_on_open:  # shared databases upgrade deliberately
+        assert result.returncode == 2 and "rostersync db upgrade" in result.stderr, result.stderr
+        assert inspect_version(store_target) == (latest - 1, latest)
+        upgraded = _cli(config, "db", "upgrade", "--json")
+        assert upgraded.returncode == 0 and json.loads(upgraded.stdout)["applied"] == [latest], upgraded.stderr
+        result = _cli(config, "sync", "lincoln", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["status"] == "ok"
+    assert inspect_version(store_target) == (latest, latest)
+    version = _cli(config, "db", "version", "--json")
+    assert json.loads(version.stdout)[0]["state"] == "up to date"
+
+
+def test_a_newer_database_is_refused_and_left_alone(store_target: str, schema_tool: Any, tmp_path: Path,
+                                                    bundle: Path) -> None:
+    latest = inspect_version(store_target)[1]
+    schema_tool.make(store_target, latest)
+    schema_tool.stamp(store_target, latest + 3)
+    with pytest.raises(ConfigError, match=rf"schema version {latest + 3} is newer than this rostersync "
+                                          rf"\({latest}\): upgrade rostersync"):
+        open_store(store_target)
+    config = _project(tmp_path, store_target, bundle)
+    for args in (["sync", "lincoln"], ["db", "upgrade"], ["status"]):
+        result = _cli(config, *args)
+        assert result.returncode == 2 and "upgrade rostersync" in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stdout + result.stderr
+    assert inspect_version(store_target) == (latest + 3, latest)
+
+
+def test_a_damaged_schema_is_a_clear_error_not_a_traceback(store_target: str, schema_tool: Any, tmp_path: Path,
+                                                           bundle: Path) -> None:
+    schema_tool.make(store_target, inspect_version(store_target)[1])
+    table, column = schema_tool.damage(store_target)
+    config = _project(tmp_path, store_target, bundle)
+    result = _cli(config, "sync", "lincoln")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "damaged" in result.stderr and repr(table) in result.stderr and repr(column) in result.stderr
+
+
+def inspect_version(target: str) -> tuple[int, int]:
+    """(the database's schema version, the latest), read without upgrading anything."""
+    store = inspect_store(target)
+    try:
+        version = store.schema_version()
+        return version.current, version.latest
+    finally:
+        store.close()
+
+
+__all__ = [name for name in dir() if name.startswith("test_")] + ["store", "other"]
