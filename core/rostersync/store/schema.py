@@ -2,7 +2,8 @@
 
 Roster tables hold one row per (school, source, sourced_id). Lists and ``extra`` are stored as JSON
 text (queryable with ``json_each``); booleans as 0/1. Bookkeeping columns say which run created,
-last changed or soft-deleted a row.
+last changed or soft-deleted a row. The SQLite tables themselves are created by the numbered, frozen
+migrations (:mod:`rostersync.store.migrations`); a test keeps the migrated schema equal to these layouts.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ TABLES: dict[str, TableSpec] = {entity: _spec(entity, cls) for entity, cls in EN
 
 class StoredRows(Sequence[Record]):
     """Records already in their stored form, held column by column: what the CSV fast path
-    (:mod:`rostersync.formats.columnar`) hands the destination. The staging area writes the columns
+    (:mod:`rostersync.formats.columnar`) hands the staging area, which writes the columns
     as they are; anything else that asks for a record gets one decoded on demand, so plugins and the
     scope filter see ordinary records."""
 
