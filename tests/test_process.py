@@ -16,7 +16,7 @@ SYNC_AS_A_LIBRARY = textwrap.dedent('''
     before = (csv.field_size_limit(), gc.get_threshold(), gc.get_freeze_count(), dict(sqlite3.adapters))
     from rostersync.config import Config
     from rostersync.engine import sync_school
-    from rostersync.store.sqlite import store_at
+    from rostersync.store import store_at
 
     folder = Path(sys.argv[1])
     config = Config.create(folder / "rostersync.toml")
@@ -28,7 +28,7 @@ SYNC_AS_A_LIBRARY = textwrap.dedent('''
     def progress(entity, rows):  # called while the run streams batches
         during.append((csv.field_size_limit(), gc.get_threshold(), gc.get_freeze_count(), dict(sqlite3.adapters)))
 
-    with store_at(config.database_path) as store:
+    with store_at(config.database) as store:
         [result] = sync_school(store, config.school("lincoln"), progress_for=lambda school, source: progress)
     assert result.status == "ok", result
     after = (csv.field_size_limit(), gc.get_threshold(), gc.get_freeze_count(), dict(sqlite3.adapters))

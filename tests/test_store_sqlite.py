@@ -144,7 +144,7 @@ def test_a_second_backend_for_a_taken_scheme_is_refused() -> None:
     get_store_backends()  # the built-ins loaded first
     pm.register(Impostor, name="impostor")
     try:
-        with pytest.raises(ConfigError, match="two plugins register a store for sqlite: databases: rostersync and"):
+        with pytest.raises(ConfigError, match=r"two plugins register a store for scheme 'sqlite': rostersync and "):
             get_store_backends()
     finally:
         pm.unregister(name="impostor")
