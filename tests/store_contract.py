@@ -403,12 +403,9 @@ def test_a_damaged_schema_is_a_clear_error_not_a_traceback(store_target: str, sc
 
 def inspect_version(target: str) -> tuple[int, int]:
     """(the database's schema version, the latest), read without upgrading anything."""
-    store = inspect_store(target)
-    try:
+    with inspect_store(target) as store:
         version = store.schema_version()
-        return version.current, version.latest
-    finally:
-        store.close()
+    return version.current, version.latest
 
 
 __all__ = [name for name in dir() if name.startswith("test_")] + ["store", "other"]

@@ -148,3 +148,20 @@ def test_a_second_backend_for_a_taken_scheme_is_refused() -> None:
             get_store_backends()
     finally:
         pm.unregister(name="impostor")
+
+
+def test_db_version_and_db_upgrade_on_a_database_made_before_migrations(cli, project: Path) -> None:
+    import json
+
+    from rostersync.config import Config
+
+    _wave1(project / "old.db")
+    Config.create(project / "rostersync.toml", "old.db")
+    shown_version = json.loads(cli("db", "version", "--json").output)
+    assert shown_version == [{"database": str(project / "old.db"), "version": 1, "latest": migrations.LATEST,
+                              "state": "older: rostersync db upgrade"}]
+    upgraded = cli("db", "upgrade")
+    assert upgraded.exit_code == 0
+    assert f"upgraded from schema version 1 to {migrations.LATEST} (migrations 2" in upgraded.output
+    assert "up to date" in cli("db", "upgrade").output
+    assert json.loads(cli("db", "version", "--json").output)[0]["state"] == "up to date"

@@ -617,11 +617,8 @@ def db_version(ctx: Ctx, as_json: bool) -> None:
     from rostersync.output import emit
     from rostersync.store import inspect_store, shown
 
-    store = inspect_store(ctx.config.database)
-    try:
+    with inspect_store(ctx.config.database) as store:
         version = store.schema_version()
-    finally:
-        store.close()
     state = ("up to date" if not version.pending else "older: rostersync db upgrade" if version.pending > 0
              else "newer than this rostersync: upgrade rostersync")
     emit([{"database": shown(ctx.config.database), "version": version.current, "latest": version.latest,
@@ -636,13 +633,10 @@ def db_upgrade(ctx: Ctx, as_json: bool) -> None:
     from rostersync.output import console, emit_json
     from rostersync.store import inspect_store, shown
 
-    store = inspect_store(ctx.config.database)
-    try:
+    with inspect_store(ctx.config.database) as store:
         before = store.schema_version()
         applied = store.upgrade()
         store.verify_schema()
-    finally:
-        store.close()
     where = shown(ctx.config.database)
     if as_json:
         emit_json({"database": where, "from": before.current, "to": before.latest, "applied": applied})

@@ -84,9 +84,15 @@ def open_store(target: str | os.PathLike[str], *, upgrade: bool | None = None) -
     return store
 
 
-def inspect_store(target: str | os.PathLike[str]) -> Store:
-    """Open ``target`` without upgrading or checking its schema (``rostersync db version``/``upgrade``)."""
-    return backend_for(target).connect(os.fspath(target))
+@contextmanager
+def inspect_store(target: str | os.PathLike[str]) -> Iterator[Store]:
+    """``target`` opened without upgrading or checking its schema, closed on leaving (``rostersync db
+    version``/``upgrade``: they report or change the schema version themselves)."""
+    store = backend_for(target).connect(os.fspath(target))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @contextmanager
