@@ -109,6 +109,19 @@ def test_migrations_are_numbered_in_order() -> None:
         migrations.migration(lambda conn: None)
 
 
+def test_a_missing_table_of_a_versioned_database_is_named_not_recreated(tmp_path: Path) -> None:
+    """Migration 1 creates what an unstamped database lacks; a stamped one missing a table is damaged."""
+    path = tmp_path / "x.db"
+    with store_at(path):
+        pass
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE changes")
+    with pytest.raises(ConfigError, match=r"x.db: the database is damaged: the table or view 'changes' is missing"):
+        open_store(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name='changes'").fetchone() == (0,)
+
+
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not an SQLite database, just some text that is long enough" * 20)
