@@ -30,7 +30,8 @@ def test_encoding_is_sniffed(tmp_path, data, encoding, warned):
     found, warning = sniff_encoding(bundle, "x.csv")
     assert found == encoding and bool(warning) == warned
     if warned:
-        assert warning.startswith("x.csv:2: not UTF-8")
+        assert str(warning).startswith("x.csv:2: not UTF-8")
+        assert (warning.code, warning.file, warning.line) == ("not_utf8", "x.csv", 2)
 
 
 def test_a_utf8_character_split_across_read_chunks_is_still_utf8(tmp_path, monkeypatch):
@@ -47,7 +48,7 @@ def test_a_cp1252_file_is_read_with_its_names_intact(tmp_path):
     bundle = _folder(tmp_path, "x.csv", "id,name\r\n1,José Muñoz\r\n2,“Quoted”\r\n".encode("cp1252"))
     batch = next(read_csv(bundle, "x.csv", format="t", entity="users"))
     assert batch.rows == [(2, ["1", "José Muñoz"]), (3, ["2", "“Quoted”"])]
-    assert batch.warnings and "Windows-1252" in batch.warnings[0]
+    assert batch.warnings and "Windows-1252" in str(batch.warnings[0])
 
 
 def test_line_numbers_count_physical_lines_and_bad_rows_are_reported_not_fatal(tmp_path):
@@ -59,7 +60,7 @@ def test_line_numbers_count_physical_lines_and_bad_rows_are_reported_not_fatal(t
 
 def test_header_only_and_batching(tmp_path):
     only = list(read_csv(_folder(tmp_path, "h.csv", b"id,name\n"), "h.csv", format="t", entity="users"))
-    assert len(only) == 1 and only[0].rows == [] and "has a header but no rows" in only[0].warnings[0]
+    assert len(only) == 1 and only[0].rows == [] and "has a header but no rows" in str(only[0].warnings[0])
     rows = b"id\n" + b"".join(b"%d\n" % i for i in range(12))
     batches = list(read_csv(_folder(tmp_path, "b.csv", rows), "b.csv", format="t", entity="users", batch_rows=5))
     assert [len(b.rows) for b in batches] == [5, 5, 2]

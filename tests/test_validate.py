@@ -103,3 +103,12 @@ def test_validate_runs_as_an_installed_script(run_cli):
     result = run_cli("validate", str(DATA / "oneroster-1.1" / "full"))
     assert result.returncode == 0, result.stderr
     assert "oneroster-1.1 bundle, valid" in result.stdout and "not UTF-8" in result.stdout
+
+
+def test_format_warnings_are_grouped_by_their_file_and_line_without_parsing_text(cli, project):
+    """The reader's and mapper's warnings travel as structured issues (file, line, column, message)."""
+    report = _report(cli("validate", str(DATA / "oneroster-1.1" / "full"), "--json"))
+    groups = {(g["file"], g["column"]): g for g in report["warnings"]}
+    [example] = groups[("users.csv", "")]["examples"]
+    assert example["line"] == 4 and example["message"].startswith("not UTF-8 (first non-UTF-8 byte on this line)")
+    assert groups[("courseResources.csv", "")]["examples"][0]["message"].startswith("has a header but no rows")

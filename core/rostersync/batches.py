@@ -33,7 +33,7 @@ class RawBatch:
     rows: Sequence[Any]
     mode: Mode = "bulk"
     header: tuple[str, ...] = ()
-    warnings: Sequence[str] = ()
+    warnings: Sequence[str | Issue] = ()
     errors: Sequence[DataError] = ()
 
 

@@ -37,6 +37,7 @@ from typing import IO
 
 from rostersync.batches import RawBatch
 from rostersync.errors import DataError, SourceError
+from rostersync.issues import Issue
 from rostersync.zipsafety import GuardedMember, check_member, check_total
 
 BATCH_ROWS = 5000
@@ -187,7 +188,7 @@ WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "utf-32-le"), (codecs.BOM_UTF32_BE,
              (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
 
 
-def sniff_encoding(bundle: Bundle, name: str) -> tuple[str, str | None]:
+def sniff_encoding(bundle: Bundle, name: str) -> tuple[str, Issue | None]:
     """(encoding to read ``name`` with, warning or None). UTF-8 (BOM or not) and UTF-16/32 with a
     byte-order mark pass silently; a NUL byte in any other file is a :class:`DataError`."""
     with bundle.open(name) as handle:
@@ -225,8 +226,8 @@ def sniff_encoding(bundle: Bundle, name: str) -> tuple[str, str | None]:
     line = _line_at(bundle, name, bad)
     encoding = "cp1252" if _decodes(bundle, name, "cp1252") else "latin-1"
     label = {"cp1252": "Windows-1252 (cp1252)", "latin-1": "Latin-1"}[encoding]
-    return encoding, (f"{name}:{line}: not UTF-8 (first non-UTF-8 byte on this line); read as {label}. "
-                      f"Check accented names and save the file as UTF-8")
+    return encoding, Issue(f"not UTF-8 (first non-UTF-8 byte on this line); read as {label}. Check accented "
+                           f"names and save the file as UTF-8", code="not_utf8", file=name, line=line)
 
 
 def _check_wide(bundle: Bundle, name: str, codec: str, skip: int) -> None:
@@ -342,8 +343,9 @@ def read_csv(bundle: Bundle, name: str, *, format: str, entity: str, mode: str =
                     rows, errors, warnings, emitted = [], [], [], True
                     start = raw.tell()
             if not emitted and not rows and mode == "bulk" and not errors:
-                warnings.append(f"{name}: has a header but no rows: as a bulk file it says there are no "
-                                f"{entity.replace('_', ' ')} (declare it absent to leave them alone)")
+                warnings.append(Issue(f"has a header but no rows: as a bulk file it says there are no "
+                                      f"{entity.replace('_', ' ')} (declare it absent to leave them alone)",
+                                      code="empty_bulk", entity=entity, file=name))
             if rows or errors or warnings or not emitted:
                 yield RawBatch(format, entity, name, rows, mode, header, warnings, errors)  # type: ignore[arg-type]
     except csv.Error as exc:

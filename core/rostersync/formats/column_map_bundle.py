@@ -40,6 +40,7 @@ from rostersync.formats.column_map_rows import (
 from rostersync.formats.columns import Column
 from rostersync.formats.oneroster_bundle import BundlePlan, PlannedFile, bundle_incomplete
 from rostersync.formats.scratch import ScratchIndex
+from rostersync.issues import Issue
 from rostersync.model import ENTITIES
 
 #: row errors kept from one scanned file; past this a single line says how many more there were
@@ -71,10 +72,11 @@ def plan_column_map(cmap: ColumnMap, bundle: Bundle) -> BundlePlan:
         if len(planned) < len(cmap.files):
             problems.append(f"the bundle holds: {', '.join(names) or 'no files'}")
         raise bundle_incomplete(problems, cmap.name, bundle.location)
-    warnings = [f"{name}: not imported: {why}" for pattern, why in cmap.ignore.items()
+    warnings = [Issue(f"not imported: {why}", code="not_imported", file=name) for pattern, why in cmap.ignore.items()
                 for name in names if name not in claimed and glob_matches(pattern, name)]
     present = {p.name for p in planned}
-    warnings += [f"{p.actual}: not read: it completes {fm.enrich.into}, which this bundle lacks"
+    warnings += [Issue(f"not read: it completes {fm.enrich.into}, which this bundle lacks", code="not_read",
+                       file=p.actual)
                  for p in planned if (fm := cmap.file(p.name)).enrich and fm.enrich.into not in present]
     return BundlePlan(cmap.name, cmap.name, tuple(planned), tuple(warnings))
 
@@ -84,7 +86,7 @@ class Findings:
     """Row errors and warnings of a scanned file, waiting for the stream they are reported with."""
 
     errors: list[DataError] = attrs.Factory(list)
-    warnings: list[str] = attrs.Factory(list)
+    warnings: list[str | Issue] = attrs.Factory(list)
     dropped: int = 0
     file: str = ""
 

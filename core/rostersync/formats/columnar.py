@@ -30,6 +30,7 @@ from rostersync.errors import DataError
 from rostersync.formats import fields as f
 from rostersync.formats.columns import FileSpec, plan_header
 from rostersync.grades import normalise_grades
+from rostersync.issues import Issue
 from rostersync.model import ENTITIES
 from rostersync.store.schema import REQUIRED, TABLES, StoredRows, TableSpec
 
@@ -84,7 +85,8 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
         out["extra"] = _extra([raw_columns[i] for i, _ in plan.extra], [name for _, name in plan.extra])
     warnings = list(batch.warnings)
     if unknown_grades is not None:
-        warnings.extend(f"{batch.location}:{lines[row]}:grades: {u!r} is not a known grade level; stored as Other"
+        warnings.extend(Issue(f"{u!r} is not a known grade level; stored as Other", file=batch.location,
+                              line=lines[row], column="grades")
                         for row, unknown in enumerate(unknown_grades) if unknown and row not in bad for u in unknown)
     columns: list[Sequence[Any]] = []
     for column in table.columns:

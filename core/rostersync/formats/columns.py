@@ -164,6 +164,12 @@ def _is_tombstone(row: Sequence[str], plan: HeaderPlan) -> bool:
     return plan.status_index is not None and row[plan.status_index].strip().lower() == "tobedeleted"
 
 
+def _located(warning: str, file: str, line: int) -> Issue:
+    """A ``finish`` step's ``"column: message"`` warning about the row at ``file:line``."""
+    column, _, message = warning.partition(": ")
+    return Issue(message, file=file, line=line, column=column) if message else Issue(warning, file=file, line=line)
+
+
 def map_rows(batch: RawBatch, spec: FileSpec, finish: Finish | None = None, build: Build | None = None) -> MappedBatch:
     """Map a CSV batch through ``spec``; the reader's warnings and errors are passed on."""
     plan = plan_header(batch, spec)
@@ -181,7 +187,7 @@ def map_rows(batch: RawBatch, spec: FileSpec, finish: Finish | None = None, buil
             continue
         if finish is not None:
             try:
-                warnings.extend(f"{batch.location}:{line}:{w}" for w in finish(values))
+                warnings.extend(_located(w, batch.location, line) for w in finish(values))
             except RowProblem as exc:
                 errors.append(DataError(str(exc), batch.location, line, exc.field))
                 continue

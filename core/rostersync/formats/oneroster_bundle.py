@@ -32,6 +32,7 @@ from rostersync.errors import DataError, SourceError
 from rostersync.formats.oneroster12_csv import ONEROSTER_12, HeldRole, UsersWithRoles
 from rostersync.formats.oneroster_csv import ONEROSTER_11
 from rostersync.formats.oneroster_fields import ENTITIES, V11, V12, files
+from rostersync.issues import Issue
 
 MODES = ("bulk", "delta", "absent")
 
@@ -68,7 +69,7 @@ class BundlePlan:
     format: str
     wire: str
     files: tuple[PlannedFile, ...]
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str | Issue, ...] = ()
 
 
 def bundle_incomplete(problems: Sequence[str], fmt: str, location: str) -> SourceError:
@@ -99,7 +100,7 @@ def plan_oneroster(bundle: Bundle, fmt: str = "auto") -> BundlePlan:
     """Check the manifest against the bundle and say what to read, or raise listing every problem."""
     manifest = read_manifest(bundle)
     problems: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str | Issue] = []
     version, version_line = manifest.get("oneroster.version", ("", None))
     detected = "oneroster-1.2" if version.startswith("1.2") else "oneroster-1.1"
     if fmt == "auto":
@@ -136,8 +137,8 @@ def plan_oneroster(bundle: Bundle, fmt: str = "auto") -> BundlePlan:
             key = f"file.{name.removesuffix('.csv')}"
             mode, _line = manifest.get(key, ("absent", None))
             if mode.lower() not in ("", "absent") and bundle.find(name):
-                warnings.append(f"{name}: not imported (rostersync does not model it yet); the rest of the "
-                                f"bundle is")
+                warnings.append(Issue("not imported (rostersync does not model it yet); the rest of the bundle is",
+                                      code="not_imported", file=name))
     if problems:
         raise bundle_incomplete(problems, fmt, bundle.location)
     return BundlePlan(fmt, wire, tuple(planned), tuple(warnings))
