@@ -58,6 +58,27 @@ def test_api_sync_gives_the_same_roster_as_the_csv_bundle(cli, lincoln, bundle, 
     assert not sim.requests("classes") and not sim.requests("enrollments")
 
 
+def test_a_fixed_bearer_token_is_sent_as_given_and_a_refused_one_fails_clearly(cli, lincoln, bundle, start_sim,
+                                                                                enable_api, db_path, monkeypatch):
+    import httpx
+
+    sim = start_sim("1.1")
+    issued = httpx.post(sim.token_url, data={"grant_type": "client_credentials"},
+                        auth=(sim.client_id, sim.client_secret)).json()["access_token"]
+    assert cli("enable", "lincoln", "csv-folder", "--set", f"path={bundle}").exit_code == 0
+    enable_api(sim, auth="bearer-token", client_id="unused", token_url="")
+    monkeypatch.setenv(SECRET_ENV, issued)  # a token handed out of band (ClassLink's proxy), not a client secret
+    runs = _json(cli("sync", "lincoln", "--json"))
+    assert [r["status"] for r in runs] == ["ok", "ok"]
+    by_source = roster_by_source(db_path)
+    assert by_source["oneroster-api"] == by_source["csv-folder"]
+    assert {e.auth for e in sim.requests()} == {"bearer"} and sim.tokens_issued == 1  # never asked for another
+    sim.expire_tokens()
+    refused = cli("sync", "lincoln", "--full")
+    assert refused.exit_code == 1 and "refused the credentials" in refused.output
+    assert issued not in refused.output
+
+
 @pytest.mark.parametrize("org_ids", [(), ("sch-lincoln", "sch-roosevelt")])
 def test_district_and_two_school_scopes_match_csv(cli, bundle, start_sim, enable_api, db_path, org_ids):
     sim = start_sim("1.2", Behaviour(page_clamp=40))

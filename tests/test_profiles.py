@@ -81,10 +81,27 @@ def test_profile_settings_derive_urls_and_keep_the_kinds_validators():
     new = two(host="https://sis.example.org/", product="new", client_id="c", client_secret=secret)
     assert new.api_root() == "https://sis.example.org/ims/oneroster/v1p1"
     assert new.token_endpoint() == "https://sis.example.org/oauth/token"
-    with pytest.raises(ValueError, match="base_url must start with https://"):  # the old product: not public
+    with pytest.raises(ValueError, match=r"base_url is required: no public documentation gives this SIS's "
+                       r"OneRoster base URL for host=sis\.example\.org, product=old \(ask the vendor"):
         two(host="sis.example.org", product="old", client_id="c", client_secret=secret)
     assert two(host="h", product="old", client_id="c", client_secret=secret,
                base_url="https://proxy.example/sis").api_root() == "https://proxy.example/sis"
+
+
+def test_docs_name_exactly_the_addresses_no_public_source_gives():
+    assert UNPUBLISHED.gaps() == [("base URL", "base_url"), ("token URL", "token_url")]
+    assert "OneRoster base URL or token URL: ask the vendor" in UNPUBLISHED.docs()
+    assert "set base_url and token_url." in UNPUBLISHED.docs()
+    assert BY_PRODUCT.gaps() == [("base URL for product old", "base_url")]
+    signed = ApiProfile(name="signed", title="Signed", summary="OAuth 1.", basis="none public",
+                        auth="oauth1-hmac-sha1")  # no token URL to ask for
+    assert signed.gaps() == [("base URL", "base_url")]
+    token_only = ApiProfile(name="t", title="T", summary="s", basis="integrator docs", base_url="https://x.example")
+    assert "OneRoster token URL: ask the vendor (or the district's SIS administrator) and set token_url." in \
+        token_only.docs()
+    derived = ApiProfile(name="d", title="D", summary="s", basis="vendor docs", base_url="https://x.example/ims",
+                         token_url="https://x.example/token")
+    assert derived.gaps() == [] and "ask the vendor" not in derived.docs()
 
 
 def _shout(batch: RawBatch) -> RawBatch:

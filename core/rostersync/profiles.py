@@ -11,7 +11,7 @@ derived from those answers and stay overridable (``base_url``, ``token_url``) fo
 a base URL pasted as a bare host, or with ``/ims/oneroster/...`` and more after it, is understood.
 
 Where nothing is public, a profile has no URL templates: the connector is the generic kind under the
-SIS's name, and its docs say "no public documentation: ask the vendor for the base URL and token URL".
+SIS's name, and its docs say which address no public documentation gives and to ask the vendor for it.
 """
 
 from __future__ import annotations
@@ -31,8 +31,15 @@ from rostersync.transports.sftp_settings import SftpSettings
 #: the path of the rostering service under a host, as the spec publishes it
 STANDARD_PATHS = {"1.1": "/ims/oneroster/v1p1", "1.2": "/ims/oneroster/rostering/v1p2"}
 _SERVICE = re.compile(r"/ims/oneroster(?:/rostering)?/v1p[12]")
-NOT_PUBLIC = ("No public documentation gives this SIS's OneRoster addresses: ask the vendor (or the district's "
-              "SIS administrator) for the base URL and the token URL, and set base_url and token_url.")
+
+
+def not_public(gaps: list[tuple[str, str]]) -> str:
+    """What ``connectors show`` says about addresses no public source gives: ``gaps`` pairs what is
+    missing (``base URL``, ``token URL for product sms2``) with the setting that supplies it."""
+    what = " or ".join(g for g, _ in gaps)
+    settings = " and ".join(dict.fromkeys(s for _, s in gaps))
+    return (f"No public documentation gives this SIS's OneRoster {what}: ask the vendor (or the district's SIS "
+            f"administrator) and set {settings}.")
 
 
 def normalise_base_url(url: str, version: str) -> str:
@@ -142,10 +149,25 @@ class ApiProfile:
         cleaned = {i.name: i.clean(str(values.get(i.name, ""))) for i in self.inputs}
         return template.format(**cleaned)
 
+    def gaps(self) -> list[tuple[str, str]]:
+        """The addresses no public source gives (for some answers, when a template is chosen by one)."""
+        wanted = [("base URL", "base_url", self.base_url)]
+        if self.auth.startswith("oauth2"):
+            wanted.append(("token URL", "token_url", self.token_url))
+        out = []
+        for what, setting_name, template in wanted:
+            if isinstance(template, ByInput):
+                missing = [answer for answer, t in template.templates.items() if not t]
+                if missing:
+                    out.append((f"{what} for {template.input} {' or '.join(missing)}", setting_name))
+            elif not template:
+                out.append((what, setting_name))
+        return out
+
     def docs(self) -> str:
         parts = [self.summary]
-        if not self.base_url:
-            parts.append(NOT_PUBLIC)
+        if self.gaps():
+            parts.append(not_public(self.gaps()))
         if self.setup:
             parts.append(f"Setup in the SIS: {self.setup}")
         if self.notes:
@@ -160,6 +182,13 @@ class ProfileApiSettings(OneRosterApiSettings):
     operator's answers unless ``base_url``/``token_url`` are set."""
 
     profile: ClassVar[ApiProfile]
+
+    def __attrs_post_init__(self) -> None:
+        if not self.base_url and not self.api_root():  # a template chosen by an answer it has none for
+            answers = ", ".join(f"{k}={v}" for k, v in self.answers().items())
+            raise ValueError(f"base_url is required: no public documentation gives this SIS's OneRoster base "
+                             f"URL for {answers} (ask the vendor, then --set base_url=https://...)")
+        super().__attrs_post_init__()
 
     def answers(self) -> dict[str, str]:
         return {i.name: str(getattr(self, i.name)) for i in self.profile.inputs}

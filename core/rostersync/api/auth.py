@@ -10,6 +10,8 @@
   balancer's affinity cookie) are sent with every later request of the fetch.
 * OAuth 1.0a two-legged signing (1.1): every request is signed by oauthlib (HMAC-SHA256 or HMAC-SHA1)
   rather than by hand-written signing code.
+* A fixed bearer token issued out of band (``bearer-token``: ClassLink's OneRoster proxy hands each
+  application a token that does not expire), sent as it is; a 401 is a refused token, not a stale one.
 
 The client secret and password are read from their references when the auth object is built and live
 only in it: never in a URL, a message or an exception.
@@ -162,7 +164,23 @@ class OAuth1Signature(httpx.Auth):
         yield req
 
 
+class FixedBearer(httpx.Auth):
+    """``Authorization: Bearer <client_secret>`` on every request: no token endpoint, nothing to renew."""
+
+    def __init__(self, options: OneRosterApiSettings) -> None:
+        self._token = options.client_secret.reveal().strip()
+
+    def __repr__(self) -> str:
+        return "FixedBearer()"
+
+    def auth_flow(self, req: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        req.headers["Authorization"] = f"Bearer {self._token}"
+        yield req
+
+
 def make_auth(options: OneRosterApiSettings) -> httpx.Auth:
     if options.auth.startswith("oauth2"):
         return ClientCredentials(options)
+    if options.auth == "bearer-token":
+        return FixedBearer(options)
     return OAuth1Signature(options)

@@ -18,7 +18,9 @@ from rostersync.secrets import SecretRef
 from rostersync.settings import ReferenceCheckSettings
 
 VERSIONS = ("1.1", "1.2")
-AUTH_MODES = ("oauth2-client-credentials", "oauth2-password", "oauth1-hmac-sha256", "oauth1-hmac-sha1")
+#: ``bearer-token``: a fixed access token issued out of band (ClassLink's OneRoster proxy), kept in client_secret
+AUTH_MODES = ("oauth2-client-credentials", "oauth2-password", "oauth1-hmac-sha256", "oauth1-hmac-sha1",
+              "bearer-token")
 #: where OAuth 2 client credentials go: an HTTP Basic header, the form body, or both (some SIS want both)
 CLIENT_AUTH = ("basic", "body", "both")
 TOKEN_METHODS = ("POST", "GET")
@@ -29,10 +31,12 @@ class OneRosterApiSettings(ReferenceCheckSettings):
     base_url: str = setting("API root, e.g. https://sis.example.org/ims/oneroster/v1p1 (1.1) or "
                             ".../ims/oneroster/rostering/v1p2 (1.2)")
     client_id: str = setting("OAuth client id (consumer key for OAuth 1)")
-    client_secret: SecretRef = setting("OAuth client secret: env:NAME or file:/path", secret=True)
+    client_secret: SecretRef = setting("OAuth client secret (the access token itself for bearer-token): env:NAME "
+                                       "or file:/path", secret=True)
     token_url: str = setting("OAuth 2 token endpoint (not used by OAuth 1 signing)", default="")
     version: str = choice("OneRoster version the server speaks", VERSIONS, default="1.1")
-    auth: str = choice("How requests are authorised (OAuth 1 is two-legged signing)", AUTH_MODES,
+    auth: str = choice("How requests are authorised (OAuth 1 is two-legged signing; bearer-token sends "
+                       "client_secret as a fixed token)", AUTH_MODES,
                        default="oauth2-client-credentials")
     client_auth: str = choice("OAuth 2: send the client credentials in a Basic header (basic), the form body "
                               "(body) or both", CLIENT_AUTH, default="basic")
