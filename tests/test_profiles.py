@@ -88,6 +88,17 @@ def test_profile_settings_derive_urls_and_keep_the_kinds_validators():
                base_url="https://proxy.example/sis").api_root() == "https://proxy.example/sis"
 
 
+def test_profile_settings_compare_and_show_every_field_their_own_class_adds(monkeypatch):
+    from rostersync.secrets import SecretRef
+
+    monkeypatch.setenv("X", "the-secret-value")
+    two = api_connector(BY_PRODUCT).settings
+    a, b, c = (two(host=h, product="new", client_id="c", client_secret=SecretRef("env:X")) for h in ("h", "h", "g"))
+    assert a == b and hash(a) == hash(b) and a != c and {a, b, c} == {a, c}
+    assert "host='h'" in repr(a) and "client_secret=env:X" in repr(a) and "the-secret-value" not in repr(a)
+    assert repr(a).startswith("TwoProductsApiSettings(")
+
+
 def test_docs_name_exactly_the_addresses_no_public_source_gives():
     assert UNPUBLISHED.gaps() == [("base URL", "base_url"), ("token URL", "token_url")]
     assert "OneRoster base URL or token URL: ask the vendor" in UNPUBLISHED.docs()

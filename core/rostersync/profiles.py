@@ -176,8 +176,30 @@ class ApiProfile:
         return "\n\n".join(parts)
 
 
-@attrs.frozen
-class ProfileApiSettings(OneRosterApiSettings):
+class _ComparedByFields:
+    """``==``, ``hash`` and ``repr`` over every attrs field of the instance's own class, shared by the
+    settings classes built from profiles: they are built by the dozen each time plugins load, and
+    attrs generating (compiling) these three methods for each would double what ``connectors list``
+    spends on them."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in attrs.fields(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in attrs.fields(type(self)) if f.repr)
+        return f"{type(self).__name__}({shown})"
+
+
+@attrs.frozen(eq=False, repr=False)
+class ProfileApiSettings(_ComparedByFields, OneRosterApiSettings):
     """Settings of an SIS connector built from an :class:`ApiProfile`: its URLs derived from the
     operator's answers unless ``base_url``/``token_url`` are set."""
 
@@ -257,7 +279,8 @@ def _with_defaults(base: type, fields: dict[str, Any], defaults: Mapping[str, An
 
 
 def _build(name: str, suffix: str, base: type, fields: dict[str, Any], profile: Any) -> type:
-    cls = attrs.make_class(_class_name(name, suffix), fields, bases=(base,), frozen=True, slots=True)
+    cls = attrs.make_class(_class_name(name, suffix), fields, bases=(base,), frozen=True, slots=True, eq=False,
+                           repr=False)
     cls.profile = profile  # type: ignore[attr-defined]
     cls.__doc__ = f"Settings of the {profile.title} connector (built from its profile)."
     return cls
@@ -307,6 +330,13 @@ class SftpProfile:
         return "\n\n".join(parts)
 
 
+@attrs.frozen(eq=False, repr=False)
+class ProfileSftpSettings(_ComparedByFields, SftpSettings):
+    """Settings of an SIS connector built from an :class:`SftpProfile`."""
+
+    profile: ClassVar[SftpProfile]
+
+
 def sftp_connector(profile: SftpProfile) -> Connector:
     """The ``sftp`` connector an :class:`SftpProfile` describes (pulling its drops from a server)."""
     fields: dict[str, Any] = {
@@ -319,8 +349,8 @@ def sftp_connector(profile: SftpProfile) -> Connector:
     if profile.remote_path:
         fields["remote_path"] = setting("Folder on the server the SIS drops its files into",
                                         default=profile.remote_path, type=str)
-    fields = _with_defaults(SftpSettings, fields, profile.defaults)
-    settings = _build(profile.name, "SftpSettings", SftpSettings, fields, profile)
+    fields = _with_defaults(ProfileSftpSettings, fields, profile.defaults)
+    settings = _build(profile.name, "SftpSettings", ProfileSftpSettings, fields, profile)
     return Connector(name=profile.name, title=profile.title, kind="sftp", settings=settings, docs=profile.docs(),
                      homepage=profile.homepage, basis=profile.basis, setup=profile.setup, sources=profile.sources,
                      quirks=profile.quirks)
