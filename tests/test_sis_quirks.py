@@ -11,8 +11,8 @@ from rostersync.api.paging import Page, PageRows
 from rostersync.batches import RawBatch
 from rostersync.errors import DataError
 from rostersync.formats import map_raw
-from rostersync.plugins import get_formats
-from rostersync_connectors.quirks import norwegian_profile, rediker_departments
+from rostersync.plugins import get_connector, get_formats
+from rostersync_connectors.quirks import NORWEGIAN_PROFILE, REDIKER_DEPARTMENTS, norwegian_profile, rediker_departments
 
 V12, V11 = "oneroster-1.2-json", "oneroster-1.1-json"
 
@@ -119,3 +119,13 @@ def test_smartschool_class_names_in_user_metadata_are_kept_without_a_quirk():
     # padded ids (a PowerSchool habit) are trimmed by the JSON mapper; birthDate/sex on a user are not imported
     assert record.sourced_id == "u1" and record.org_sourced_ids == ("school",)
     assert not any("birth" in key.lower() for key in record.extra)
+
+
+@pytest.mark.parametrize(("connector", "quirk"), [("vigilo", NORWEGIAN_PROFILE), ("skool", NORWEGIAN_PROFILE),
+                                                  ("rediker", REDIKER_DEPARTMENTS)])
+def test_the_quirks_are_the_connectors_and_run_before_mapping(connector, quirk):
+    found = get_connector(connector)
+    assert quirk in found.quirks and quirk.description in found.docs
+    raw = _batch("orgs", [_org("north", "departments")]) if quirk is REDIKER_DEPARTMENTS else \
+        _batch("users", [_guardian()])
+    assert _map(found.repair(raw)).records

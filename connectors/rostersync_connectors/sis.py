@@ -10,8 +10,22 @@ from rostersync import hookimpl
 from rostersync.profiles import api_connector, sftp_connector
 
 from rostersync_connectors.aeries import AERIES
+from rostersync_connectors.blackbaud import BLACKBAUD
+from rostersync_connectors.classlink import CLASSLINK, CLASSLINK_PROXY
+from rostersync_connectors.facts import FACTS
+from rostersync_connectors.focus import FOCUS
+from rostersync_connectors.follett_aspen import FOLLETT_ASPEN
+from rostersync_connectors.genesis import GENESIS
+from rostersync_connectors.infinite_campus import INFINITE_CAMPUS
+from rostersync_connectors.oneroster_unpublished import UNPUBLISHED
+from rostersync_connectors.powerschool import POWERSCHOOL
+from rostersync_connectors.schooltool import SCHOOLTOOL
+from rostersync_connectors.skyward import SKYWARD
+from rostersync_connectors.smartschool import SMARTSCHOOL
+from rostersync_connectors.vigilo import VIGILO
 
-API_PROFILES = (AERIES,)
+API_PROFILES = (AERIES, BLACKBAUD, CLASSLINK, CLASSLINK_PROXY, FACTS, FOCUS, FOLLETT_ASPEN, GENESIS, INFINITE_CAMPUS,
+                POWERSCHOOL, SCHOOLTOOL, SKYWARD, SMARTSCHOOL, VIGILO, *UNPUBLISHED)
 SFTP_PROFILES = ()
 
 
