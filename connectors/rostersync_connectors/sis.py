@@ -20,13 +20,14 @@ from rostersync_connectors.infinite_campus import INFINITE_CAMPUS
 from rostersync_connectors.oneroster_unpublished import UNPUBLISHED
 from rostersync_connectors.powerschool import POWERSCHOOL
 from rostersync_connectors.schooltool import SCHOOLTOOL
+from rostersync_connectors.sftp_exports import SFTP_EXPORTS
 from rostersync_connectors.skyward import SKYWARD
 from rostersync_connectors.smartschool import SMARTSCHOOL
 from rostersync_connectors.vigilo import VIGILO
 
 API_PROFILES = (AERIES, BLACKBAUD, CLASSLINK, CLASSLINK_PROXY, FACTS, FOCUS, FOLLETT_ASPEN, GENESIS, INFINITE_CAMPUS,
                 POWERSCHOOL, SCHOOLTOOL, SKYWARD, SMARTSCHOOL, VIGILO, *UNPUBLISHED)
-SFTP_PROFILES = ()
+SFTP_PROFILES = SFTP_EXPORTS
 
 
 @hookimpl
