@@ -131,6 +131,7 @@ def connectors_list(as_json: bool) -> None:
 def connectors_show(name: str, as_json: bool) -> None:
     """Show a connector's settings (required, default, secret), the addresses it derives, its sources."""
     import attrs
+    from rich.markup import escape
 
     from rostersync.connector import describe_settings, example_urls
     from rostersync.output import console, emit, emit_json
@@ -148,11 +149,12 @@ def connectors_show(name: str, as_json: bool) -> None:
                                                     for q in connector.quirks],
                    "settings": settings, "sources": sources})
         return
-    console.print(f"[bold]{connector.name}[/] - {connector.title}\n"
-                  f"kind: {connector.kind}   facts: {connector.basis}   package: {connector.package} "
-                  f"{connector.version}" + (f"\nhomepage: {connector.homepage}" if connector.homepage else "") + "\n")
+    console.print(f"[bold]{escape(connector.name)}[/] - {escape(connector.title)}\n"
+                  f"kind: {connector.kind}   facts: {connector.basis}   package: {escape(connector.package)} "
+                  f"{connector.version}" + (f"\nhomepage: {connector.homepage}" if connector.homepage else "") + "\n",
+                  markup=True, soft_wrap=False)
     if connector.docs:
-        console.print(connector.docs + "\n")
+        console.print(connector.docs + "\n", markup=False)
     if urls:
         console.print("Derived addresses (from the example answers; yours come from your settings):")
         for key, value in urls.items():

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rostersync.secrets import redact
 
@@ -34,8 +35,8 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: boo
     table = Table(title=title, title_justify="left")
     for col in columns:
         table.add_column(col.replace("_", " "), overflow="fold")
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else redact(str(row.get(c))) for c in columns))
+    for row in rows:  # cells as Text: data is never read as rich markup ("[code]" would vanish as a style tag)
+        table.add_row(*(Text("" if row.get(c) is None else redact(str(row.get(c)))) for c in columns))
     console.print(table)
 
 
