@@ -41,8 +41,7 @@ def _class(class_type: str) -> dict[str, Any]:
 
 def test_norwegian_profile_reads_primary_guardian_as_guardian_and_keeps_the_value_sent():
     raw = _batch("users", [_guardian()])
-    with pytest.raises(DataError, match="ext:primaryGuardian"):  # why the quirk exists: the format refuses it
-        _map(raw)
+    assert _map(raw).records[0].role == "ext:primaryGuardian"  # why the quirk exists: 1.2 keeps it, not a guardian
     fixed = norwegian_profile(raw)
     assert fixed.rows[0]["roles"][0]["role"] == "guardian" and raw.rows[0]["roles"][0]["role"] != "guardian"
     (user,) = _map(fixed).records
@@ -51,25 +50,34 @@ def test_norwegian_profile_reads_primary_guardian_as_guardian_and_keeps_the_valu
     assert [(i.type, i.identifier) for i in user.user_ids] == [("ext:national", "x-1")]  # any userIds type is read
 
 
-@pytest.mark.parametrize(("entity", "row", "field", "read"), [
-    ("classes", _class("ext:unlisted"), "class_type", "scheduled"),
-    ("classes", _class("ext:homeroom"), "class_type", "homeroom"),
-    ("orgs", {"sourcedId": "o2", "name": "Skolefritidsordning", "type": "ext:unlisted"}, "type", "department"),
-    ("orgs", {"sourcedId": "o3", "name": "Oslo", "type": "ext:district"}, "type", "district"),
+@pytest.mark.parametrize(("fmt", "entity", "row", "field", "read"), [
+    (V12, "classes", _class("unlisted"), "class_type", "scheduled"),
+    (V11, "classes", _class("ext:unlisted"), "class_type", "scheduled"),  # 1.1 allows no ext: value
+    (V12, "classes", _class("ext:homeroom"), "class_type", "homeroom"),
+    (V12, "orgs", {"sourcedId": "o2", "name": "Skolefritidsordning", "type": "unlisted"}, "type", "department"),
+    (V12, "orgs", {"sourcedId": "o3", "name": "Oslo", "type": "ext:district"}, "type", "district"),
 ])
-def test_norwegian_profile_reads_unknown_types_as_the_nearest_spec_value(entity, row, field, read):
-    (record,) = _map(norwegian_profile(_batch(entity, [row]))).records
+def test_norwegian_profile_reads_types_the_format_refuses_as_the_nearest_spec_value(fmt, entity, row, field, read):
+    (record,) = _map(norwegian_profile(_batch(entity, [row], fmt))).records
     assert getattr(record, field) == read
     sent = row["classType"] if entity == "classes" else row["type"]
     assert record.extra[f"metadata.original.{'classType' if entity == 'classes' else 'type'}"] == sent
 
 
+def test_norwegian_profile_keeps_other_ext_values_where_oneroster_12_allows_them():
+    raw = _batch("classes", [_class("ext:unlisted")])
+    assert norwegian_profile(raw) is raw
+    assert _map(raw).records[0].class_type == "ext:unlisted"
+    with pytest.raises(DataError, match="'unlisted' is not one of"):  # what the quirk reads as scheduled
+        _map(_batch("classes", [_class("unlisted")]))
+
+
 def test_norwegian_profile_leaves_spec_values_and_unknown_person_roles_alone():
     plain = _batch("classes", [_class("scheduled")])
     assert norwegian_profile(plain) is plain  # nothing to fix: the very same batch
-    odd = _batch("users", [_guardian("ext:unlisted")])
+    odd = _batch("users", [_guardian("unlisted")])
     assert norwegian_profile(odd) is odd
-    with pytest.raises(DataError, match=r"roles of 'g1'.*'ext:unlisted' is not one of"):  # never guessed
+    with pytest.raises(DataError, match=r"roles of 'g1'.*'unlisted' is not one of"):  # never guessed
         _map(norwegian_profile(odd))
     user_11 = {k: v for k, v in _guardian().items() if k != "roles"} | {"role": "ext:parent", "orgs": ["o1"]}
     one_one = _batch("users", [user_11], V11)
@@ -78,7 +86,7 @@ def test_norwegian_profile_leaves_spec_values_and_unknown_person_roles_alone():
 
 
 def test_a_fixed_row_keeps_the_page_it_came_from_in_error_messages():
-    pages = [Page(f"https://sis.example.org/classes?offset={n}", n, [_class("ext:unlisted")]) for n in (0, 1)]
+    pages = [Page(f"https://sis.example.org/classes?offset={n}", n, [_class("unlisted")]) for n in (0, 1)]
     pages[1].rows[0]["terms"] = []  # a broken row on the second page
     fixed = norwegian_profile(_batch("classes", PageRows(pages)))  # type: ignore[arg-type]
     with pytest.raises(DataError) as caught:

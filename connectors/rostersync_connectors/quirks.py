@@ -61,13 +61,15 @@ def keep_original(obj: dict[str, Any], field: str, raw: Any, **changes: Any) -> 
     return {**obj, **changes, "metadata": metadata}
 
 
-def _enum(allowed: tuple[str, ...], extra: Mapping[str, str], fallback: str | None) -> Callable[[Any], str | None]:
-    """value -> the spec value it stands for (None: keep it as sent). ``ext:<spec value>`` is that value,
-    ``extra`` names known extension values, ``fallback`` (if any) takes whatever else is unknown."""
+def _enum(allowed: tuple[str, ...], extra: Mapping[str, str], fallback: str | None) -> Callable[[Any, bool], Any]:
+    """(value, ext_ok) -> the spec value it stands for, or None to keep it as sent. ``extra`` names known
+    extension values; ``ext:<spec value>`` is that value; another ``ext:`` value is kept where the format
+    accepts extensions (``ext_ok``: OneRoster 1.2); anything else unknown is ``fallback`` (None: left for
+    the format to refuse, naming the record)."""
     spec = {a.lower(): a for a in allowed}
     known = {k.lower(): v for k, v in extra.items()}
 
-    def nearest(value: Any) -> str | None:
+    def nearest(value: Any, ext_ok: bool) -> str | None:
         if not isinstance(value, str) or value.strip().lower() in spec:
             return None
         key = value.strip().lower()
@@ -75,6 +77,8 @@ def _enum(allowed: tuple[str, ...], extra: Mapping[str, str], fallback: str | No
             return known[key]
         if key.startswith("ext:") and key[4:] in spec:
             return spec[key[4:]]
+        if key.startswith("ext:") and ext_ok:
+            return None
         return fallback
 
     return nearest
@@ -95,9 +99,8 @@ _NORWEGIAN = {
 
 def _user_roles(obj: dict[str, Any], nearest: Callable[[Any], str | None]) -> dict[str, Any]:
     """1.2 users: each ``roles[].role`` read through ``nearest``; the raw roles kept, comma-separated."""
-    roles = obj["roles"]
     new, changed = [], []
-    for role in roles:
+    for role in obj["roles"]:
         value = nearest(role.get("role")) if isinstance(role, Mapping) else None
         new.append({**role, "role": value} if value else role)
         if value:
@@ -109,7 +112,11 @@ def norwegian_profile(batch: RawBatch) -> RawBatch:
     """Enumeration values of the OneRoster 1.2 Norwegian profile read as the spec's nearest values."""
     if batch.entity not in _NORWEGIAN:
         return batch
-    field, nearest = _NORWEGIAN[batch.entity]
+    field, table = _NORWEGIAN[batch.entity]
+    ext_ok = batch.format == "oneroster-1.2-json"
+
+    def nearest(value: Any) -> str | None:
+        return table(value, ext_ok)
 
     def fix(obj: dict[str, Any]) -> dict[str, Any]:
         if batch.entity == "users" and isinstance(obj.get("roles"), list):
@@ -122,10 +129,11 @@ def norwegian_profile(batch: RawBatch) -> RawBatch:
 
 NORWEGIAN_PROFILE = Quirk(
     "norwegian-profile",
-    "OneRoster 1.2 Norwegian profile values are read as the spec's: role ext:primaryGuardian as guardian, "
-    "ext:<spec value> as that value, an unknown class type as scheduled and an unknown org type as department; "
-    "each replaced value is kept in the record's metadata as original.<field>. userIds types and onedhub.* "
-    "metadata need no fix (kept as sent); an unknown person role is refused with its record named.",
+    "OneRoster Norwegian profile values are read as the spec's: role ext:primaryGuardian as guardian (so "
+    "guardians are guardians), ext:<spec value> as that value, and a class or org type the format would refuse "
+    "as scheduled or department; each replaced value is kept in the record's metadata as original.<field>. "
+    "Other ext: values are kept as sent (OneRoster 1.2 allows them); userIds types and onedhub.* metadata need "
+    "no fix; an unknown person role is refused with its record named.",
     JSON_FORMATS, norwegian_profile)
 
 
