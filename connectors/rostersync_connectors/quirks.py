@@ -13,7 +13,7 @@ free text there; ``metadata`` objects are kept in ``extra`` (Smartschool's ``sms
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -24,33 +24,14 @@ from rostersync.model import CLASS_TYPES, ENROLLMENT_ROLES, ORG_TYPES, SESSION_T
 JSON_FORMATS = ("oneroster-1.1-json", "oneroster-1.2-json")
 
 
-class _Rows(Sequence[Any]):
-    """New rows in place of a batch's rows, one for one: a row's page (for error messages) is the old row's."""
-
-    def __init__(self, rows: list[Any], old: Sequence[Any]) -> None:
-        self.rows, self.old = rows, old
-
-    def location_of(self, index: int) -> str:
-        return self.old.location_of(index)  # type: ignore[attr-defined]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.rows[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
-
-
 def rewrite(batch: RawBatch, fix: Callable[[dict[str, Any]], dict[str, Any]]) -> RawBatch:
     """``batch`` with each JSON object passed through ``fix`` (which returns it, or a changed copy);
     the same batch when nothing changed."""
     rows = [fix(row) if type(row) is dict else row for row in batch.rows]
     if all(new is old for new, old in zip(rows, batch.rows, strict=True)):
         return batch
-    kept = _Rows(rows, batch.rows) if hasattr(batch.rows, "location_of") else rows
-    return attrs.evolve(batch, rows=kept)
+    replaced = getattr(batch.rows, "replaced", None)  # pages grouped in one batch: each row keeps its page
+    return attrs.evolve(batch, rows=replaced(rows) if replaced else rows)
 
 
 def keep_original(obj: dict[str, Any], field: str, raw: Any, **changes: Any) -> dict[str, Any]:

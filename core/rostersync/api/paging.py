@@ -48,6 +48,15 @@ class PageRows(Sequence[Any]):
     def location_of(self, index: int) -> str:
         return self.urls[bisect.bisect_right(self.starts, index) - 1]
 
+    def replaced(self, rows: list[Any]) -> PageRows:
+        """The same pages holding ``rows`` instead, one for one (a connector's quirk rewrote them): each
+        row still names the page it came from."""
+        if len(rows) != len(self.rows):
+            raise ValueError(f"{len(rows)} rows cannot replace {len(self.rows)} one for one")
+        new = PageRows([])
+        new.urls, new.starts, new.rows = self.urls, self.starts, rows
+        return new
+
     def __len__(self) -> int:
         return len(self.rows)
 
