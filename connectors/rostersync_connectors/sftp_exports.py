@@ -15,8 +15,11 @@ from rostersync.profiles import SftpProfile
 
 from rostersync_connectors.sources import visitor_aware
 
-DETECTED = "OneRoster or Clever CSV files are told apart by their names."
-NO_EXPORT = "SIS with no public roster-export documentation. " + DETECTED
+#: for connectors that read whatever OneRoster or Clever drop a district sends (the "none public" ones get the
+#: same from the framework's "ask the vendor" paragraph)
+DETECTED = ("A drop is the folder's CSV files (or dated sub-folders of them; file_pattern=*.zip for one zip per "
+            "drop), read as OneRoster (manifest.csv) or Clever (schools.csv, students.csv...) by their names.")
+NO_EXPORT = "SIS with no public roster-export documentation."
 
 
 def _unknown(name: str, title: str) -> SftpProfile:
@@ -29,14 +32,14 @@ SFTP_EXPORTS = (
         name="amp-educator", title="Amp Educator (AmpEd)", basis="none public",
         homepage="https://www.ampeducator.com/api.php",
         summary="School management system with per-school hosts (<school>.ampeducator.ca) and an API page; no "
-                "roster export format is public. " + DETECTED,
+                "roster export format is public.",
         sources=(Source("find_string \"ampeducator\"", "[code]", "per-school host pattern; link to the API page"),),
     ),
     SftpProfile(
         name="ascender", title="Ascender (Texas Computer Cooperative)", basis="none public",
         homepage="https://help.ascendertx.com/interfaces/",
         summary="Texas SIS whose roster connection integrators list as SFTP. Its interfaces wiki has a 'Class "
-                "Roster Export' page, but that layout is not public in the sources read. " + DETECTED,
+                "Roster Export' page, whose layout we could not read.",
         setup="Ascender Student's interfaces area (Class Roster Export); the exact menu is not public.",
         notes="Not Ascender's TSDS/PEIMS 'Class Roster' state submission (state reporting, not a vendor export).",
         sources=(Source("https://help.ascendertx.com/interfaces/feed.php?mode=list&ns=student", "[doc]",
@@ -60,7 +63,7 @@ SFTP_EXPORTS = (
     SftpProfile(
         name="jmc", title="JMC", basis="none public",
         homepage="https://intercom.help/onlinejmc/en/articles/3583233-let-jmc-automatically-schedule-students",
-        summary="SIS with a public help centre but no roster export, OneRoster or Clever article. " + DETECTED,
+        summary="SIS with a public help centre but no roster export, OneRoster or Clever article.",
         sources=(Source("https://intercom.help/onlinejmc/en/articles/3583233-let-jmc-automatically-schedule-"
                         "students", "[doc]", "JMC's public help centre (no export article)"),),
     ),
@@ -68,7 +71,7 @@ SFTP_EXPORTS = (
         name="misis", title="MiSiS (LAUSD)", basis="none public",
         homepage="https://its.lausd.org/apps/pages/index.jsp?uREC_ID=4398514&type=d&pREC_ID=2620094",
         summary="Los Angeles Unified's own SIS (My Integrated Student Information System). Public material covers "
-                "files sent into MiSiS (charter schools' term upload), not an export to vendors. " + DETECTED,
+                "files sent into MiSiS (charter schools' term upload), not an export to vendors.",
         sources=(
             Source("https://its.lausd.org/apps/pages/index.jsp?uREC_ID=4398514&type=d&pREC_ID=2620094", "[doc]",
                    "MiSiS FAQ"),
@@ -82,13 +85,13 @@ SFTP_EXPORTS = (
         name="oncourse", title="OnCourse (OnCourse Systems for Education)", basis="none public",
         homepage="https://www.oncourseconnect.com",
         summary="SIS whose only public code scrapes its portal (OnCourse Connect): not a supported export, and not "
-                "read by rostersync. " + DETECTED,
+                "read by rostersync.",
         sources=(Source("find_string \"oncourseconnect.com\"", "[code]", "portal scraping only"),),
     ),
     SftpProfile(
         name="parentlocker", title="ParentLocker", basis="none public",
         summary="School portal (per-school hosts <school>.parentlocker.com) that schools upload student and parent "
-                "data into; no export from it is documented. " + DETECTED,
+                "data into; no export from it is documented.",
         sources=(Source("https://hartorah.parentlocker.com/go/privacy-policy", "[doc]",
                         "per-school host; schools upload their data into it"),),
     ),
@@ -115,7 +118,7 @@ SFTP_EXPORTS = (
     ),
     SftpProfile(
         name="school-brains", title="School Brains", basis="none public", homepage="https://schoolbrains.com/faq/",
-        summary="SIS with no vendor export specification. " + DETECTED,
+        summary="SIS with no vendor export specification.",
         notes="One public third-party ETL (2016) reads a School Brains sections export by column position (28 "
               "columns, M/d/yyyy dates): not a layout rostersync reads.",
         sources=(Source("find_string \"com.scholarscore.etl.schoolbrains\"", "[code]",
