@@ -151,8 +151,7 @@ def connectors_show(name: str, as_json: bool) -> None:
         return
     console.print(f"[bold]{escape(connector.name)}[/] - {escape(connector.title)}\n"
                   f"kind: {connector.kind}   facts: {connector.basis}   package: {escape(connector.package)} "
-                  f"{connector.version}" + (f"\nhomepage: {connector.homepage}" if connector.homepage else "") + "\n",
-                  markup=True, soft_wrap=False)
+                  f"{connector.version}" + (f"\nhomepage: {connector.homepage}" if connector.homepage else "") + "\n")
     if connector.docs:
         console.print(connector.docs + "\n", markup=False)
     if urls:
