@@ -70,6 +70,8 @@ def test_profile_settings_derive_urls_and_keep_the_kinds_validators():
     secret = SecretRef("env:X")
     with pytest.raises(TypeError):  # not public: the operator must give base_url
         quiet(client_id="c", client_secret=secret, token_url="https://t")
+    with pytest.raises(ValueError, match="base_url is required"):  # set, but to nothing: not https:///ims/...
+        quiet(base_url=" ", client_id="c", client_secret=secret, token_url="https://t")
     ok = quiet(base_url="sis.example.org", client_id="c", client_secret=secret, token_url="https://t")
     assert ok.api_root() == "https://sis.example.org/ims/oneroster/v1p1" and ok.sort == "sourcedId"
     with pytest.raises(ValueError, match="page_size: this SIS serves at most 500 rows a page"):

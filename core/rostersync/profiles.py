@@ -206,7 +206,7 @@ class ProfileApiSettings(_ComparedByFields, OneRosterApiSettings):
     profile: ClassVar[ApiProfile]
 
     def __attrs_post_init__(self) -> None:
-        if not self.base_url and not self.api_root():  # a template chosen by an answer it has none for
+        if not self.api_root():  # no base_url, and no template (or none for the answer that chooses one)
             answers = ", ".join(f"{k}={v}" for k, v in self.answers().items())
             raise ValueError(f"base_url is required: no public documentation gives this SIS's OneRoster base "
                              f"URL for {answers} (ask the vendor, then --set base_url=https://...)")
@@ -216,7 +216,7 @@ class ProfileApiSettings(_ComparedByFields, OneRosterApiSettings):
         return {i.name: str(getattr(self, i.name)) for i in self.profile.inputs}
 
     def api_root(self) -> str:
-        if self.base_url:
+        if self.base_url.strip():
             return normalise_base_url(self.base_url, self.version)
         return self.profile.url(self.profile.base_url, self.answers())
 
