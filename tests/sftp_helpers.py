@@ -64,7 +64,8 @@ def as_json(result) -> object:  # type: ignore[no-untyped-def]
     return json.loads(result.output)
 
 
-def enable(cli, server: SshServer, remote: Path, *, auth: str = "password", **extra: object) -> None:  # type: ignore[no-untyped-def]
+def enable(cli, server: SshServer, remote: Path, *, auth: str = "password", connector: str = "sftp-csv",  # type: ignore[no-untyped-def]
+           **extra: object) -> None:
     settings: dict[str, object] = {
         "host": server.host, "port": server.port, "username": server.user, "remote_path": remote,
         "known_hosts": server.known_hosts, "settle_seconds": 0, "retry_wait": 0.05,
@@ -76,7 +77,7 @@ def enable(cli, server: SshServer, remote: Path, *, auth: str = "password", **ex
         settings.update(private_key=f"file:{server.key}", key_passphrase=f"env:{PASSPHRASE_ENV}")
     settings.update(extra)
     args = [part for key, value in settings.items() for part in ("--set", f"{key}={value}")]
-    result = cli("enable", "lincoln", "sftp-csv", *args)
+    result = cli("enable", "lincoln", connector, *args)
     assert result.exit_code == 0, result.output
 
 

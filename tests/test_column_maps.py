@@ -256,7 +256,8 @@ def test_asb_works_student_file(cli, project, db_path):
 
 
 def test_tyler_drop_over_sftp_syncs_and_checks_with_its_map(cli, sshd, sftp_school, drops, db_path):
-    """The sftp kind reads the map named by its format setting, for sync and for check's required files."""
+    """The tyler-sis connector (kind sftp) reads the map its format names, for sync and for check's required
+    files: an operator gives only the server, the account and the folder."""
     import shutil
 
     from sftp_helpers import as_json, enable
@@ -266,7 +267,7 @@ def test_tyler_drop_over_sftp_syncs_and_checks_with_its_map(cli, sshd, sftp_scho
     sshd.chown(drops)
     config = Path("rostersync.toml")  # school lincoln is scoped to org 002: its 11 students, 1010 included
     config.write_text(config.read_text().replace('"sch-lincoln"', '"002"'))
-    enable(cli, sshd, drops, auth="key", format="tyler-sis-dw", file_pattern="DW*.csv")
+    enable(cli, sshd, drops, auth="key", connector="tyler-sis")
     steps = as_json(cli("check", "lincoln", "--json"))
     assert [s["ok"] for s in steps] == [True] * len(steps)
     assert steps[-1]["detail"] == "DWStudents.csv (bulk), DWEnrollment.csv (bulk)"

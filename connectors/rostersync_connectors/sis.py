@@ -23,11 +23,12 @@ from rostersync_connectors.schooltool import SCHOOLTOOL
 from rostersync_connectors.sftp_exports import SFTP_EXPORTS
 from rostersync_connectors.skyward import SKYWARD
 from rostersync_connectors.smartschool import SMARTSCHOOL
+from rostersync_connectors.vendor_exports import VENDOR_EXPORTS
 from rostersync_connectors.vigilo import VIGILO
 
 API_PROFILES = (AERIES, BLACKBAUD, CLASSLINK, CLASSLINK_PROXY, FACTS, FOCUS, FOLLETT_ASPEN, GENESIS, INFINITE_CAMPUS,
                 POWERSCHOOL, SCHOOLTOOL, SKYWARD, SMARTSCHOOL, VIGILO, *UNPUBLISHED)
-SFTP_PROFILES = SFTP_EXPORTS
+SFTP_PROFILES = (*SFTP_EXPORTS, *VENDOR_EXPORTS)
 
 
 @hookimpl
