@@ -29,7 +29,7 @@ import httpx
 from rostersync.errors import SourceError
 
 if TYPE_CHECKING:
-    from rostersync.api.settings import OneRosterApiSettings
+    from rostersync.api.settings import HttpSettings
 
 #: the content codings the client offers, and decodes itself
 ENCODINGS = "gzip, deflate"
@@ -39,10 +39,11 @@ _DECODED = {"gzip", "x-gzip", "deflate"}
 class Budget:
     """The event hooks of one client: note when each request is sent, bound each response."""
 
-    def __init__(self, options: OneRosterApiSettings) -> None:
+    def __init__(self, options: HttpSettings) -> None:
         self.max_bytes = options.max_response_mb * 1024 * 1024
         self.max_mb = options.max_response_mb
         self.deadline = options.deadline
+        self.api = options.API_NAME
         self._sent: weakref.WeakKeyDictionary[httpx.Request, float] = weakref.WeakKeyDictionary()
 
     def hooks(self) -> dict[str, list]:
@@ -70,7 +71,7 @@ class Budget:
 
     def _too_large(self, detail: str) -> str:
         return (f"the response is larger than {self.max_mb} MB (max_response_mb): {detail}; refusing it (a server "
-                f"ignoring limit, or not a OneRoster API?)")
+                f"ignoring limit, or not a {self.api}?)")
 
 
 class BoundedStream(httpx.SyncByteStream):

@@ -1,7 +1,9 @@
-"""HTTP for OneRoster APIs: one httpx client per fetch, retries with backoff, errors an operator can act on.
+"""HTTP for REST APIs (OneRoster, Clever): one httpx client per fetch, retries with backoff, errors an
+operator can act on.
 
 Transient failures (connect errors, timeouts, 5xx, 429) are retried by tenacity with exponential
-backoff and jitter, honouring ``Retry-After``. What is not transient becomes a
+backoff and jitter, honouring ``Retry-After`` or, where a server sends only that, the time its rate
+limit resets (``X-RateLimit-Reset``, Clever's and GitHub's habit). What is not transient becomes a
 :class:`~rostersync.errors.SourceError` naming the URL (with secrets removed), the status code and
 the server's imsx status payload when it sent one. A 403/404 is :class:`NotShared`: the caller decides
 whether that means "this SIS does not share the endpoint" (first page) or a failed run (later).
@@ -25,7 +27,7 @@ from rostersync.errors import SourceError
 if TYPE_CHECKING:
     import httpx
 
-    from rostersync.api.settings import OneRosterApiSettings
+    from rostersync.api.settings import HttpSettings
 
 #: Query parameters never shown in a location or message.
 SENSITIVE = ("secret", "token", "password", "signature", "key", "code", "assertion")
@@ -57,7 +59,8 @@ def redact(url: str) -> str:
 
 def imsx_status(response: httpx.Response) -> str:
     """The server's OneRoster status payload (1.1 ``statusInfoSet``, 1.2 ``imsx_statusInfo`` or top-level
-    ``imsx_*`` fields), or an OAuth ``error``, as one short line; '' when there is none."""
+    ``imsx_*`` fields), an OAuth ``error``, or a plain ``message`` (Clever), as one short line; '' when
+    there is none."""
     try:
         body = json.loads(response.content[:65536] or b"null")
     except ValueError:
@@ -79,6 +82,8 @@ def imsx_status(response: httpx.Response) -> str:
     if "error" in body:
         desc = body.get("error_description")
         return str(body["error"]) + (f": {desc}" if desc else "")
+    if isinstance(body.get("message"), str):  # Clever's errors: {"message": "..."}
+        return body["message"][:500]
     return ""
 
 
@@ -89,21 +94,23 @@ def describe(response: httpx.Response) -> str:
     return f"{status}; server said: {said}" if said else status
 
 
-def not_json(response: httpx.Response, exc: ValueError) -> str:
+def not_json(response: httpx.Response, exc: ValueError, api: str = "OneRoster API") -> str:
     """Why a 2xx body could not be used: an HTML page (a login or proxy page), or broken JSON (cut off)."""
     kind = response.headers.get("content-type", "no content type")
     if response.content[:512].lstrip()[:1] == b"<":
         return (f"HTTP {response.status_code} but the body is an HTML page ({kind}), not JSON: a login page, a "
-                f"proxy's error page, or a base_url that is not the OneRoster API?")
+                f"proxy's error page, or a base_url that is not the {api}?")
     return (f"HTTP {response.status_code} but the body is not valid JSON ({kind}; {exc}): cut off in transit, or "
-            f"not a OneRoster API?")
+            f"not a {api}?")
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent."""
+    """Seconds to wait before retrying, capped: from ``Retry-After`` (delta-seconds or an HTTP date), else
+    from ``X-RateLimit-Reset`` on a 429 (:func:`rate_limit_reset`); None when the server says neither."""
     value = response.headers.get("retry-after")
     if not value:
-        return None
+        reset = rate_limit_reset(response) if response.status_code == 429 else None
+        return None if reset is None else min(max(reset - time.time(), 0.0), RETRY_AFTER_CAP)
     try:
         seconds = float(value)
     except ValueError:
@@ -113,6 +120,33 @@ def retry_after(response: httpx.Response) -> float | None:
             return None
         seconds = when.timestamp() - time.time()
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+def rate_limit_reset(response: httpx.Response) -> float | None:
+    """When the exhausted rate limit resets, as a Unix time, from ``X-RateLimit-Reset``; None if absent.
+
+    Clever sends one value per bucket, comma-separated (``X-RateLimit-Remaining: 0, 0`` with
+    ``X-RateLimit-Reset: 1718000000, 1718000040``): the wait is until the latest reset of a bucket with
+    nothing remaining (of every bucket, when the remaining counts are missing). A value too small to be a
+    Unix time is read as seconds from now, as some servers send it."""
+    resets = _numbers(response.headers.get("x-ratelimit-reset", ""))
+    if not resets:
+        return None
+    remaining = _numbers(response.headers.get("x-ratelimit-remaining", ""))
+    if len(remaining) == len(resets) and any(r <= 0 for r in remaining):
+        resets = [t for t, r in zip(resets, remaining, strict=True) if r <= 0]
+    now = time.time()
+    return max(t if t > 1e9 else now + t for t in resets)
+
+
+def _numbers(header: str) -> list[float]:
+    out = []
+    for part in header.split(","):
+        try:
+            out.append(float(part.strip()))
+        except ValueError:
+            continue
+    return out
 
 
 @attrs.frozen
@@ -142,7 +176,7 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, _Transient | httpx.TransportError)
 
 
-def ssl_context(options: OneRosterApiSettings) -> ssl.SSLContext | bool:
+def ssl_context(options: HttpSettings) -> ssl.SSLContext | bool:
     """What httpx's ``verify`` gets: system CAs, a custom CA bundle, or (only if asked) no verification."""
     if not options.verify_tls:
         return False
@@ -154,7 +188,7 @@ def ssl_context(options: OneRosterApiSettings) -> ssl.SSLContext | bool:
     return ssl.create_default_context()
 
 
-def new_client(options: OneRosterApiSettings, auth: httpx.Auth | None = None) -> httpx.Client:
+def new_client(options: HttpSettings, auth: httpx.Auth | None = None) -> httpx.Client:
     """A client that never follows redirects (credentials stay with the configured host) and reads every
     response within ``max_response_mb`` and ``deadline`` (:mod:`rostersync.api.bounded`)."""
     import httpx
@@ -165,14 +199,15 @@ def new_client(options: OneRosterApiSettings, auth: httpx.Auth | None = None) ->
         auth=auth,
         verify=ssl_context(options),
         timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
-        limits=httpx.Limits(max_connections=options.concurrency + 2, max_keepalive_connections=options.concurrency + 2),
+        limits=httpx.Limits(max_connections=options.max_connections(),
+                            max_keepalive_connections=options.max_connections()),
         headers={"Accept": "application/json", "Accept-Encoding": ENCODINGS, "User-Agent": f"rostersync/{__version__}"},
         follow_redirects=False,
         event_hooks=Budget(options).hooks(),
     )
 
 
-def request(client: httpx.Client, method: str, url: str, options: OneRosterApiSettings,
+def request(client: httpx.Client, method: str, url: str, options: HttpSettings,
             send: Callable[[], httpx.Response] | None = None, **kwargs: Any) -> httpx.Response:
     """Send with retries. Returns a 2xx response; raises NotShared (403/404) or SourceError otherwise."""
     import httpx
@@ -211,8 +246,8 @@ def request(client: httpx.Client, method: str, url: str, options: OneRosterApiSe
     if response.status_code in (403, 404):
         raise NotShared(describe(response), where, response.status_code)
     if response.status_code == 401:
-        raise SourceError(f"{describe(response)}: the server refused the credentials "
-                          "(check client_id, client_secret and auth)", where)
+        raise SourceError(f"{describe(response)}: the server refused the credentials ({options.refused_hint()})",
+                          where)
     raise SourceError(describe(response), where)
 
 

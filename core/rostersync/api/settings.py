@@ -1,15 +1,19 @@
-"""Settings of the ``oneroster-api`` transport: the base of every OneRoster REST connector.
+"""Settings of the HTTP API transports: what every REST client needs (:class:`HttpSettings`), and the
+``oneroster-api`` transport's own (:class:`OneRosterApiSettings`, the base of every OneRoster REST connector).
 
 The generic ``oneroster-api`` connector uses :class:`OneRosterApiSettings` as it is; an SIS connector
 subclasses it (fewer required settings, other defaults, base and token URLs derived from what an
 operator knows, such as the district's host) and inherits every validator here. The transport reads
 the settings object it is given, typed: :meth:`OneRosterApiSettings.api_root` and
-:meth:`~OneRosterApiSettings.token_endpoint` are where a subclass derives its URLs.
+:meth:`~OneRosterApiSettings.token_endpoint` are where a subclass derives its URLs. Other API kinds
+(``clever-api``) build on :class:`HttpSettings`, so the HTTP client (:mod:`rostersync.api.http`) serves them
+with the same timeouts, size limits, retries and TLS rules.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import attrs
 
@@ -27,7 +31,39 @@ TOKEN_METHODS = ("POST", "GET")
 
 
 @attrs.frozen
-class OneRosterApiSettings(ReferenceCheckSettings):
+class HttpSettings(ReferenceCheckSettings):
+    """How an API is reached: timeouts, the size and time budget of a response, retries and TLS."""
+
+    #: what the API is called in messages ("the body is not JSON: not a OneRoster API?")
+    API_NAME: ClassVar[str] = "API"
+
+    connect_timeout: float = setting("Seconds to wait for a connection", default=10.0, validator=positive)
+    timeout: float = setting("Seconds to wait for a response", default=60.0, validator=positive)
+    deadline: float = setting("Most seconds one request may take in all, its body included (a server "
+                              "trickling a response byte by byte never trips the read timeout)", default=300.0,
+                              validator=positive)
+    max_response_mb: int = setting("Refuse a response (a page, a token) larger than this many MB", default=64,
+                                   validator=positive)
+    retries: int = setting("Attempts per request on connect errors, timeouts, 5xx and 429", default=5,
+                           validator=positive)
+    backoff: float = setting("First retry delay in seconds (doubles each retry, with jitter)", default=1.0)
+    verify_tls: bool = setting("Verify the server's TLS certificate (leave on)", default=True)
+    ca_bundle: Path | None = setting("PEM file of CA certificates to trust instead of the system's",
+                                     default=None)
+
+    def max_connections(self) -> int:
+        """Connections the client keeps open (requests in flight at once, plus a token request)."""
+        return 2
+
+    def refused_hint(self) -> str:
+        """What to check when the server answers 401 (the credential settings of this kind)."""
+        return "check the credential settings"
+
+
+@attrs.frozen
+class OneRosterApiSettings(HttpSettings):
+    API_NAME: ClassVar[str] = "OneRoster API"
+
     base_url: str = setting("API root, e.g. https://sis.example.org/ims/oneroster/v1p1 (1.1) or "
                             ".../ims/oneroster/rostering/v1p2 (1.2)")
     client_id: str = setting("OAuth client id (consumer key for OAuth 1)")
@@ -51,19 +87,6 @@ class OneRosterApiSettings(ReferenceCheckSettings):
                              validator=positive)
     concurrency: int = setting("Pages fetched at once when the server reports a total (1 = one at a time)",
                                default=4, validator=positive)
-    connect_timeout: float = setting("Seconds to wait for a connection", default=10.0, validator=positive)
-    timeout: float = setting("Seconds to wait for a response", default=60.0, validator=positive)
-    deadline: float = setting("Most seconds one request may take in all, its body included (a server "
-                              "trickling a response byte by byte never trips the read timeout)", default=300.0,
-                              validator=positive)
-    max_response_mb: int = setting("Refuse a response (a page, a token) larger than this many MB", default=64,
-                                   validator=positive)
-    retries: int = setting("Attempts per request on connect errors, timeouts, 5xx and 429", default=5,
-                           validator=positive)
-    backoff: float = setting("First retry delay in seconds (doubles each retry, with jitter)", default=1.0)
-    verify_tls: bool = setting("Verify the server's TLS certificate (leave on)", default=True)
-    ca_bundle: Path | None = setting("PEM file of CA certificates to trust instead of the system's",
-                                     default=None)
     max_pages: int = setting("Refuse an endpoint with more pages than this (a server ignoring offset)",
                              default=100_000, validator=positive)
     demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
@@ -87,6 +110,12 @@ class OneRosterApiSettings(ReferenceCheckSettings):
                              "(rostersync enable SCHOOL CONNECTOR --set token_url=https://...)")
         if self.auth == "oauth2-password" and not (self.username and self.password):
             raise ValueError("auth oauth2-password needs username and password (a secret reference)")
+
+    def max_connections(self) -> int:
+        return self.concurrency + 2
+
+    def refused_hint(self) -> str:
+        return "check client_id, client_secret and auth"
 
     def api_root(self) -> str:
         """The URL the OneRoster paths (``/users``...) are appended to. An SIS connector derives it."""
