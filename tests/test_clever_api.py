@@ -1,0 +1,136 @@
+"""The clever connector against the loopback Clever Data API, through the CLI into real SQLite files.
+
+The reference is the same district synced from its Clever CSV bundle with csv-folder: Clever's CSV ids
+are the API's sis_ids, so both must give the same rows (the API adds the district, which the CSV
+lacks, as the schools' parent org).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from api_helpers import roster_by_source
+from clever_helpers import DISTRICT, sync
+from conftest import roster_snapshot
+from rostersync.testing.clever_server import Behaviour
+
+pytest_plugins = ("clever_fixtures",)
+
+
+def _district_org(db_path) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT sourced_id, name, type FROM orgs WHERE type='district'").fetchall()
+
+
+def _without_district(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """The API's roster as the CSV gives it: no district org, schools without a parent."""
+    out = dict(rows)
+    out["orgs"] = [(*r[:-1], None) for r in rows["orgs"] if r[6] != "district"]
+    return out
+
+
+@pytest.mark.parametrize("version", ["3.0", "3.1"])
+def test_a_clever_api_sync_equals_the_clever_csv_sync_row_for_row(cli, district, clever, enable_clever, db_path,
+                                                                   version):
+    server = clever()
+    assert cli("enable", "district", "csv-folder", "--set", f"path={DISTRICT}", "--set", "demographics=true",
+               ).exit_code == 0
+    enable_clever(server, api_version=version, demographics="true", page_size="4")
+    runs = json.loads(cli("sync", "district", "--json").output)
+    assert [(r["source"], r["status"]) for r in runs] == [("csv-folder", "ok"), ("clever", "ok")], runs
+    by_source = roster_by_source(db_path)
+    assert _without_district(by_source["clever"]) == by_source["csv-folder"]
+    assert _district_org(db_path) == [(f"district:{server.district.district['id']}", "Clever Sample District",
+                                       "district")]
+    schools = {r[1]: r[-1] for r in by_source["clever"]["orgs"] if r[6] == "school"}
+    assert schools == {"S1": f"district:{server.district.district['id']}",
+                       "S2": f"district:{server.district.district['id']}"}
+    # the same people, linked the same way: guardians both ways, co-teachers with the primary first
+    users = {r[1]: r for r in by_source["clever"]["users"]}
+    assert set(users) == {"student:100", "student:101", "student:200", "student:201", "teacher:T1", "teacher:T2",
+                          "teacher:T3", "staff:A1", "staff:A2", "contact:C1", "contact:C2",
+                          *[u for u in users if u.startswith("contact:200:")]}
+    assert runs[1]["counts"]["demographics"]["inserted"] == 4
+    # every list was paged by following next links with starting_after (4 objects a page)
+    users_pages = server.requests_to("/users")
+    assert len(users_pages) >= 4 and all(e.query["limit"] == ["4"] for e in users_pages)
+    assert [e.query.get("starting_after") is not None for e in users_pages][1:] == [True] * (len(users_pages) - 1)
+    assert {e.auth for e in server.requests_to()} == {"bearer:ok"}
+
+
+def test_paging_follows_next_links_across_pages_even_when_the_server_serves_fewer(cli, district, clever,
+                                                                                 enable_clever, db_path):
+    server = clever(behaviour=Behaviour(limit_cap=2))  # asks for 5, gets 2 a page
+    enable_clever(server, page_size="5")
+    run = sync(cli)
+    assert run["status"] == "ok", run
+    assert run["counts"]["users"]["inserted"] == 13 and run["counts"]["enrollments"]["inserted"] == 12
+    pages = server.requests_to("/v3.0/users")
+    assert len(pages) == 7  # 13 users, 2 a page: the seventh is short, so it has no next link
+    afters = [e.query["starting_after"][0] for e in pages[1:]]
+    assert afters == sorted(afters) and len(set(afters)) == len(afters)
+
+
+def test_a_429_mid_sync_waits_for_the_rate_limit_reset_and_carries_on(cli, district, clever, enable_clever,
+                                                                      db_path):
+    server = clever(behaviour=Behaviour(throttle_at=(4, 5), reset_seconds=1))
+    enable_clever(server, page_size="4")
+    run = sync(cli)
+    assert run["status"] == "ok", run
+    assert [e.status for e in server.requests_to()][3:6] == [429, 429, 200]
+    assert run["counts"]["users"]["inserted"] == 13
+
+
+def test_an_invalid_token_fails_clearly_and_leaves_the_roster_alone(cli, district, clever, enable_clever, db_path,
+                                                                    monkeypatch):
+    server = clever()
+    enable_clever(server)
+    assert sync(cli)["status"] == "ok"
+    before = roster_snapshot(db_path)
+    monkeypatch.setenv("ROSTERSYNC_TEST_CLEVER_TOKEN", "not-the-token")
+    run = sync(cli)
+    assert run["status"] == "failed"
+    assert f"{server.base_url}/v3.0/districts?limit=10000: HTTP 401 Unauthorized; server said: Unauthorized: " \
+           "invalid or expired token: the server refused the credentials (check the district token" in run["error"]
+    assert roster_snapshot(db_path) == before
+    assert "not-the-token" not in run["error"]
+
+
+def test_the_district_token_is_looked_up_with_the_app_credentials_and_again_when_it_rotates(
+        cli, district, clever, enable_clever, db_path):
+    server = clever(behaviour=Behaviour(rotate_at=(5,)))  # the district re-authorises the app mid-sync
+    enable_clever(server, lookup=True)
+    run = sync(cli)
+    assert run["status"] == "ok", run
+    lookups = [e for e in server.log if e.path == "/oauth/tokens"]
+    assert [(e.auth, e.query["owner_type"], e.status) for e in lookups] == [("basic", ["district"], 200)] * 2
+    assert [e.auth for e in server.requests_to()][4:6] == ["bearer:bad", "bearer:ok"]  # refused, then replayed
+    assert run["counts"]["users"]["inserted"] == 13
+
+
+def test_a_wrong_client_secret_names_the_token_list_and_changes_nothing(cli, district, clever, enable_clever,
+                                                                        db_path, monkeypatch):
+    server = clever()
+    enable_clever(server, lookup=True)
+    monkeypatch.setenv("ROSTERSYNC_TEST_CLEVER_SECRET", "wrong-secret")
+    run = sync(cli)
+    assert run["status"] == "failed"
+    assert "could not list the app's district tokens" in run["error"]
+    assert f"{server.base_url}/oauth/tokens?owner_type=district: HTTP 401" in run["error"]
+    assert "invalid_client" in run["error"] and "check client_id, client_secret and district_id" in run["error"]
+    assert "wrong-secret" not in run["error"]
+    assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+
+
+def test_check_shows_the_district_and_how_many_users_of_each_role(cli, district, clever, enable_clever):
+    server = clever()
+    enable_clever(server, delta="true")
+    result = cli("check", "district", "--json")
+    assert result.exit_code == 0, result.output
+    steps = {s["step"]: s for s in json.loads(result.output)}
+    assert steps["token"]["detail"] == f"valid for district Clever Sample District ({server.district.district['id']})"
+    assert steps["users"]["detail"] == "4 student, 3 teacher, 2 staff, 0 district_admin, 4 contact"
+    assert steps["sections"]["detail"] == "4 sections in 2 schools"
+    assert steps["events"]["ok"] and steps["events"]["detail"] == "the feed is empty"
