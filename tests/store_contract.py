@@ -275,6 +275,30 @@ def test_approving_a_hold_made_stale_by_a_later_run_is_refused(store: Store) -> 
     assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
 
 
+# -- handing a roster to another source ------------------------------------------------------------
+def test_move_source_hands_live_and_deleted_rows_over_and_the_next_sync_updates_them(store: Store) -> None:
+    sync(store, BASE)
+    sync(store, {"orgs": BASE["orgs"], "users": [user("u1"), user("u2")]})  # u3 soft-deleted
+    assert store.move_source(SCHOOL, SOURCE, "api") == {"orgs": 2, "users": 3}
+    assert store.live_ids(SCHOOL, SOURCE, "users", ["u1", "u2"]) == set()
+    assert store.live_ids(SCHOOL, "api", "users", ["u1", "u2", "u3"]) == {"u1", "u2"}
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": [user("u1", "Kim"), user("u2"), user("u3", "Ng")]},
+                           source="api")
+    assert sorted(actions(store, run_id)) == [("users", "u1", "update"), ("users", "u3", "restore")]
+    assert outcome.counts["users"]["inserted"] == 0
+
+
+def test_move_source_refuses_a_source_with_a_roster_or_history_of_its_own(store: Store) -> None:
+    sync(store, BASE)
+    sync(store, {"users": [user("u7")]}, source="api")
+    with pytest.raises(ConfigError, match="api has already synced school hill"):
+        store.move_source(SCHOOL, SOURCE, "api")
+    held, _ = sync(store, {"orgs": BASE["orgs"], "users": []}, policy=HOLDING)
+    with pytest.raises(ConfigError, match=f"run {held} of sis is held"):
+        store.move_source(SCHOOL, SOURCE, "fresh")
+    assert live(store) == [("u7", "Lee"), ("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+
+
 # -- one sync per source -----------------------------------------------------------------------------
 def test_a_source_lock_is_refused_while_held_and_free_after(store: Store, other: Store) -> None:
     with store.source_lock(SCHOOL, SOURCE) as first:

@@ -60,6 +60,34 @@ def test_a_clever_api_sync_equals_the_clever_csv_sync_row_for_row(cli, district,
     assert {e.auth for e in server.requests_to()} == {"bearer:ok"}
 
 
+def test_switching_a_school_from_clever_csv_to_the_api_keeps_every_person(cli, district, clever, enable_clever,
+                                                                           db_path):
+    assert cli("enable", "district", "csv-folder", "--set", f"path={DISTRICT}").exit_code == 0
+    assert sync(cli)["status"] == "ok"
+    before = roster_by_source(db_path)["csv-folder"]
+    enable_clever(clever(behaviour=Behaviour(normalise=True)))  # Clever rewrites grades, subjects, names
+    switched = cli("switch-source", "district", "csv-folder", "clever", "--json")
+    assert switched.exit_code == 0, switched.output
+    assert json.loads(switched.output)["moved"]["users"] == 13
+    run = sync(cli)
+    assert run["source"] == "clever" and run["status"] == "ok", run
+    people = run["counts"]["users"]
+    assert (people["inserted"], people["deleted"], people["restored"]) == (0, 0, 0)
+    assert people["updated"] == 2  # grades_raw: "K" and "-1" as Clever spells them
+    for entity in ("academic_sessions", "courses", "classes", "enrollments"):
+        counts = run["counts"][entity]
+        assert (counts["inserted"], counts["deleted"]) == (0, 0), (entity, counts)
+    assert run["counts"]["orgs"]["inserted"] == 1  # the district, which the CSV does not name
+    after = roster_by_source(db_path)
+    assert list(after) == ["clever"]  # no second copy of the roster under another source
+    assert [r[1] for r in after["clever"]["users"]] == [r[1] for r in before["users"]]
+    assert "csv-folder" not in cli("schools", "list", "--json").output
+    # the new source is its own from now on: switching again onto it is refused, nothing moves
+    assert cli("enable", "district", "csv-folder", "--set", f"path={DISTRICT}").exit_code == 0
+    refused = cli("switch-source", "district", "csv-folder", "clever")
+    assert refused.exit_code == 2 and "clever has already synced school district" in refused.output
+
+
 def test_paging_follows_next_links_across_pages_even_when_the_server_serves_fewer(cli, district, clever,
                                                                                  enable_clever, db_path):
     server = clever(behaviour=Behaviour(limit_cap=2))  # asks for 5, gets 2 a page

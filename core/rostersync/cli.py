@@ -296,6 +296,36 @@ def disable(ctx: Ctx, school_id: str, connector: str) -> None:
     console.print(f"Disabled {connector} for {school_id}.")
 
 
+@main.command("switch-source")
+@click.argument("school_id")
+@click.argument("old")
+@click.argument("new")
+@json_option
+@pass_ctx
+def switch_source(ctx: Ctx, school_id: str, old: str, new: str, as_json: bool) -> None:
+    """Hand a school's roster from connector OLD to the enabled connector NEW (e.g. csv-folder to clever),
+    then disable OLD. NEW's first sync updates the same records rather than adding everyone again."""
+    from rostersync.errors import ConfigError
+    from rostersync.output import console, emit_json
+
+    school = ctx.config.school(school_id)
+    if new not in school.connectors:
+        raise ConfigError(f"enable {new} for {school_id} first (rostersync enable {school_id} {new} --set ...)")
+    with ctx.store() as store, store.source_lock(school_id, old) as one, store.source_lock(school_id, new) as other:
+        if not (one and other):
+            raise ConfigError(f"a sync of {school_id} is running; switch when it has finished")
+        moved = store.move_source(school_id, old, new)
+    if old in school.connectors:
+        ctx.config.disable(school_id, old)
+        ctx.config.save()
+    if as_json:
+        emit_json({"school": school_id, "from": old, "to": new, "moved": moved})
+        return
+    rows = ", ".join(f"{n} {e}" for e, n in moved.items()) or "no rows"
+    console.print(f"Moved {rows} of {school_id} from {old} to {new}; {old} is disabled. "
+                  f"Next: rostersync sync {school_id}", highlight=False)
+
+
 # -- syncing --------------------------------------------------------------------------------------
 @main.command()
 @click.argument("school_id", required=False)

@@ -197,6 +197,19 @@ class Store(Protocol):
         """Drop a held run: its pending changes and staging go, the roster stays as it is."""
         ...
 
+    # -- handing a roster to another source -------------------------------------------------
+    def move_source(self, school: str, old: str, new: str) -> dict[str, int]:
+        """Hand every roster row ``old`` holds for ``school`` (soft-deleted ones too, so they can still be
+        restored) to source ``new`` in one transaction; return the rows moved per entity.
+
+        For a school changing how the same district reaches it (Clever CSV to the Clever API): when both
+        sources key records alike, the new source's first sync finds them and changes only what differs,
+        instead of inserting everyone again beside the old rows. Run history stays with ``old``. Refused
+        (ConfigError, nothing moved) when ``new`` already has runs or rows for the school or ``old`` has
+        a held run. Call it holding both sources' locks.
+        """
+        ...
+
     # -- one sync per source -----------------------------------------------------------------
     def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
         """A context manager yielding True while holding this source's lock, or False at once when

@@ -205,6 +205,29 @@ class SqliteStore:
                f"WHERE t.school=? AND t.deleted_at IS NULL AND t.extra IS NOT NULL ORDER BY j.key")
         return [k for (k,) in self.conn.execute(sql, [school])]
 
+    # -- handing a roster to another source ---------------------------------------------------
+    def move_source(self, school: str, old: str, new: str) -> dict[str, int]:
+        """One UPDATE per roster table in one transaction (the key's ``source`` column changes in place)."""
+        if old == new:
+            raise ConfigError("the two sources are the same")
+        held = self.pending_hold(school, old)
+        if held:
+            raise ConfigError(f"run {held} of {old} is held: rostersync approve {held} or rostersync discard {held} "
+                              "first")
+        if self.conn.execute("SELECT 1 FROM sync_runs WHERE school=? AND source=? LIMIT 1", [school, new]).fetchone():
+            raise ConfigError(f"{new} has already synced school {school}: its roster is its own (nothing moved)")
+        moved: dict[str, int] = {}
+        with self.db.atomic():
+            for entity in TABLES:
+                if self.conn.execute(f"SELECT 1 FROM {q(entity)} WHERE school=? AND source=? LIMIT 1",
+                                     [school, new]).fetchone():
+                    raise ConfigError(f"{new} already holds {entity} of school {school} (nothing moved)")
+                cur = self.conn.execute(f"UPDATE {q(entity)} SET source=? WHERE school=? AND source=?",
+                                        [new, school, old])
+                if cur.rowcount:
+                    moved[entity] = cur.rowcount
+        return moved
+
     # -- one sync per source ------------------------------------------------------------------
     def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
         """An OS file lock in ``<database>.locks/`` (see :mod:`rostersync.store.locks`)."""
