@@ -1,4 +1,4 @@
-"""The HTTP side of the loopback server: a threaded stdlib server, and the behaviours that garble bodies.
+"""The HTTP side of the loopback server: the request handler, and the behaviours that garble bodies.
 
 The handler only moves bytes: it hands (method, target, headers, body) to the application's
 ``handle`` and writes back what it answers, after the hostile behaviours have had their way with the
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from rostersync.testing.oneroster_server.behaviour import Behaviour
@@ -41,15 +40,6 @@ def misbehave(b: Behaviour, is_token: bool, status: int, data: bytes) -> tuple[i
             data += b" " * b.pad_bytes
         return status, b.content_type, data
     return status, "application/json", data
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up (timed out) is normal here; anything else is reported as usual."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 def handler_for(handle: Handle, behaviour: Callable[[], Behaviour], token_path: Callable[[], str]

@@ -38,13 +38,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
+from rostersync.testing.loopback import Running, Server
 from rostersync.testing.oneroster_server import relations
 from rostersync.testing.oneroster_server.auth import AuthPolicy, auth_kind
 from rostersync.testing.oneroster_server.behaviour import Behaviour
 from rostersync.testing.oneroster_server.data import RosterData
 from rostersync.testing.oneroster_server.errors import ApiError, payload, unknown
 from rostersync.testing.oneroster_server.fields import REF_TARGETS, Field, by_key, fields
-from rostersync.testing.oneroster_server.http import Encoded, Server, handler_for
+from rostersync.testing.oneroster_server.http import Encoded, handler_for
 from rostersync.testing.oneroster_server.query import link_header, read_query, select_fields, sort_objects
 from rostersync.testing.oneroster_server.relaxed import relax
 from rostersync.testing.oneroster_server.routes import COLLECTION, NESTED, SINGLE, Paths, Route, find_route
@@ -61,8 +62,10 @@ class LogEntry:
     status: int = 0
 
 
-class Simulator:
+class Simulator(Running):
     """A OneRoster API for ``bundle`` on 127.0.0.1; a context manager that runs it in a thread."""
+
+    thread_name = "oneroster-simulator"
 
     def __init__(self, bundle: Path, *, version: str = "1.1", behaviour: Behaviour | None = None,
                  port: int = 0, client_id: str = "rostersync-test", client_secret: str | None = None,
@@ -87,7 +90,6 @@ class Simulator:
         self.port = self.server.server_address[1]
         self.data = RosterData(bundle, version, self.href, exported_at)
         self._fields = {e: by_key(e, version) for e in self.data.objects}
-        self._thread: threading.Thread | None = None
 
     # -- where it is and who may use it ---------------------------------------------------------------
     @property
@@ -125,24 +127,6 @@ class Simulator:
     def href(self, kind: str, sourced_id: str) -> str:
         service, collection = REF_TARGETS[kind]
         return f"{self.service_url(service)}/{collection}/{sourced_id}"
-
-    # -- running ---------------------------------------------------------------------------------------
-    def start(self) -> Simulator:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="oneroster-simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> Simulator:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     # -- what tests look at ----------------------------------------------------------------------------
     def requests(self, prefix: str = "") -> list[LogEntry]:
