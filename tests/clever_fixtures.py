@@ -6,29 +6,22 @@ clever_helpers.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from clever_helpers import DISTRICT, FAST, SECRET_ENV, TOKEN_ENV
 from click.testing import Result
-from rostersync.testing.clever_server import Behaviour, CleverServer
+from rostersync.testing.clever_server import CleverServer
 
 
 @pytest.fixture
 def clever() -> Iterator[Callable[..., CleverServer]]:
-    """``clever(bundle=DISTRICT, behaviour=Behaviour(...))``: a running Clever server."""
-    running: list[CleverServer] = []
-
-    def start(bundle: Path = DISTRICT, behaviour: Behaviour | None = None, **kwargs: Any) -> CleverServer:
-        server = CleverServer(bundle, behaviour=behaviour, **kwargs).start()
-        running.append(server)
-        return server
-
-    yield start
-    for server in running:
-        server.stop()
+    """``clever(bundle=DISTRICT, behaviour=Behaviour(...))``: a running Clever server (stopped after the test)."""
+    with contextlib.ExitStack() as servers:
+        yield lambda bundle=DISTRICT, behaviour=None, **kwargs: servers.enter_context(
+            CleverServer(bundle, behaviour=behaviour, **kwargs))
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import datetime as dt
 import json
 import sqlite3
 
+import pytest
 from api_helpers import roster_by_source
 from clever_helpers import later_snapshot, sync, totals
 from conftest import roster_snapshot
-from rostersync.testing.clever_server import Behaviour
+from rostersync.testing.clever_server import Behaviour, CleverServer
 
 pytest_plugins = ("clever_fixtures",)
 
@@ -28,6 +29,23 @@ def _state(db_path) -> dict:  # type: ignore[no-untyped-def, type-arg]
 
 def _warnings(cli, run: int) -> list[str]:  # type: ignore[no-untyped-def]
     return [w["message"] for w in json.loads(cli("changes", str(run), "--warnings", "--json").output)]
+
+
+NOTHING = {"inserted": 0, "updated": 0, "deleted": 0, "restored": 0}
+
+
+@pytest.fixture
+def synced(cli, district, clever, enable_clever):  # type: ignore[no-untyped-def]
+    """``synced(behaviour=None, **settings)``: a Clever server, and its district's first (full) sync with
+    delta=true done; returns the server."""
+
+    def first(behaviour: Behaviour | None = None, **settings: str) -> CleverServer:
+        server = clever(behaviour=behaviour)
+        enable_clever(server, delta="true", **settings)
+        assert sync(cli)["status"] == "ok"
+        return server
+
+    return first
 
 
 def test_events_between_two_snapshots_give_the_same_roster_as_a_full_resync(cli, district, clever, enable_clever,
@@ -52,7 +70,7 @@ def test_events_between_two_snapshots_give_the_same_roster_as_a_full_resync(cli,
 
     # a full re-sync finds nothing left to change...
     full = sync(cli, "district", "--full")
-    assert full["status"] == "ok" and totals(full) == {"inserted": 0, "updated": 0, "deleted": 0, "restored": 0}
+    assert full["status"] == "ok" and totals(full) == NOTHING
     # ... and the roster is the Clever CSV sync of the later snapshot, row for row
     assert cli("schools", "add", "csv", "--name", "Csv").exit_code == 0
     assert cli("enable", "csv", "csv-folder", "--set", f"path={later}", "--set", "demographics=true").exit_code == 0
@@ -60,7 +78,7 @@ def test_events_between_two_snapshots_give_the_same_roster_as_a_full_resync(cli,
     by_source = roster_by_source(db_path)
     for entity, rows in by_source["csv-folder"].items():
         api = [(*r[:-1], None) if entity == "orgs" else r for r in by_source["clever"][entity]
-               if not (entity == "orgs" and r[6] == "district")]
+               if not r[1].startswith("district:")]
         assert [r[1:] for r in api] == [r[1:] for r in rows], entity
 
     # no new events: a delta that changes nothing; the cursor stays
@@ -68,24 +86,18 @@ def test_events_between_two_snapshots_give_the_same_roster_as_a_full_resync(cli,
     assert again["status"] == "ok" and again["counts"] == {} and _state(db_path)["cursor"] == events[-1]["id"]
 
 
-def test_a_delta_not_applied_is_read_again_and_gives_the_same_result(cli, district, clever, enable_clever, db_path,
-                                                                     tmp_path):
-    server = clever()
-    enable_clever(server, delta="true")
-    assert sync(cli)["status"] == "ok"
+def test_a_delta_not_applied_is_read_again_and_gives_the_same_result(cli, synced, db_path, tmp_path):
+    server = synced()
     server.advance(later_snapshot(tmp_path / "later"))
     preview = json.loads(cli("sync", "district", "--dry-run", "--json").output)[-1]
     assert preview["status"] == "dry-run"
     applied = sync(cli)  # the dry run saved no cursor: the same events, the same changes
     assert applied["status"] == "ok" and applied["counts"] == preview["counts"]
-    assert totals(sync(cli, "district", "--full")) == {"inserted": 0, "updated": 0, "deleted": 0, "restored": 0}
+    assert totals(sync(cli, "district", "--full")) == NOTHING
 
 
-def test_an_expired_cursor_falls_back_to_a_full_sync_with_a_warning(cli, district, clever, enable_clever, db_path,
-                                                                    tmp_path):
-    server = clever()
-    enable_clever(server, delta="true")
-    assert sync(cli)["status"] == "ok"
+def test_an_expired_cursor_falls_back_to_a_full_sync_with_a_warning(cli, synced, db_path, tmp_path):
+    server = synced()
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
     with sqlite3.connect(db_path) as conn:  # the last run read the feed 40 days ago
         conn.execute("UPDATE sync_runs SET state=json_set(state, '$.clever_events.read_at', ?)", [old])
@@ -100,11 +112,8 @@ def test_an_expired_cursor_falls_back_to_a_full_sync_with_a_warning(cli, distric
     assert _state(db_path)["read_at"] > old  # a fresh cursor for the next delta
 
 
-def test_a_cursor_the_feed_no_longer_knows_falls_back_to_a_full_sync(cli, district, clever, enable_clever, db_path,
-                                                                     tmp_path):
-    server = clever()
-    enable_clever(server, delta="true")
-    assert sync(cli)["status"] == "ok"
+def test_a_cursor_the_feed_no_longer_knows_falls_back_to_a_full_sync(cli, synced, db_path, tmp_path):
+    server = synced()
     server.advance(later_snapshot(tmp_path / "later"))
     assert sync(cli)["status"] == "ok"  # a delta: the cursor is now an event id
     cursor = _state(db_path)["cursor"]
@@ -113,26 +122,21 @@ def test_a_cursor_the_feed_no_longer_knows_falls_back_to_a_full_sync(cli, distri
     assert run["status"] == "ok", run
     assert any(w.startswith(f"Clever Events: the feed no longer knows event {cursor}") and "full sync instead" in w
                for w in _warnings(cli, run["run"]))
-    assert totals(run) == {"inserted": 0, "updated": 0, "deleted": 0, "restored": 0}
+    assert totals(run) == NOTHING
 
 
-def test_an_update_without_previous_attributes_is_not_guessed_at(cli, district, clever, enable_clever, db_path,
-                                                                 tmp_path):
-    server = clever(behaviour=Behaviour(no_previous_attributes=True))
-    enable_clever(server, delta="true")
-    assert sync(cli)["status"] == "ok"
+def test_an_update_without_previous_attributes_is_not_guessed_at(cli, synced, tmp_path):
+    server = synced(Behaviour(no_previous_attributes=True))
     server.advance(later_snapshot(tmp_path / "later"))
     run = sync(cli)
     assert run["status"] == "ok", run
     assert any("has no previous_attributes, so what it replaced cannot be told; this run is a full sync instead" in w
                for w in _warnings(cli, run["run"]))
-    assert totals(sync(cli, "district", "--full")) == {"inserted": 0, "updated": 0, "deleted": 0, "restored": 0}
+    assert totals(sync(cli, "district", "--full")) == NOTHING
 
 
-def test_the_safeguards_hold_a_delta_that_deletes_too_much(cli, district, clever, enable_clever, db_path, tmp_path):
-    server = clever()
-    enable_clever(server, delta="true")
-    assert sync(cli)["status"] == "ok"
+def test_the_safeguards_hold_a_delta_that_deletes_too_much(cli, synced, db_path, tmp_path):
+    server = synced()
     assert cli("schools", "set", "district", "--max-delete-percent", "10", "--min-changes", "1").exit_code == 0
     server.advance(later_snapshot(tmp_path / "later"))
     before = roster_snapshot(db_path)
@@ -141,7 +145,7 @@ def test_the_safeguards_hold_a_delta_that_deletes_too_much(cli, district, clever
     assert roster_snapshot(db_path) == before
     approved = json.loads(cli("approve", str(held["run"]), "--json").output)
     assert approved["status"] == "ok"
-    assert totals(sync(cli, "district", "--full")) == {"inserted": 0, "updated": 0, "deleted": 0, "restored": 0}
+    assert totals(sync(cli, "district", "--full")) == NOTHING
 
 
 def test_a_server_without_ending_before_last_is_paged_to_its_newest_event(cli, district, clever, enable_clever,

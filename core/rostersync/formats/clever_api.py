@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -513,33 +513,29 @@ def with_records(mapped: MappedBatch, records: Sequence[Record]) -> MappedBatch:
 
 
 # -- the format ------------------------------------------------------------------------------------------
+#: row kind -> how its rows map (each gives one or more mapped batches)
+MAPPERS: dict[str, Callable[[Sequence[Row], str], Iterable[MappedBatch]]] = {
+    "district": lambda rows, where: [map_districts(rows, where)],
+    "school": lambda rows, where: [map_schools(rows, where)],
+    "term": lambda rows, where: [map_terms(rows, where)],
+    "course": lambda rows, where: [map_courses(rows, where)],
+    "section": lambda rows, where: [map_sections(rows, where)],
+    **{role: (lambda rows, where, role=role: [map_people(rows, role, where)]) for role in PEOPLE},
+    "contact": lambda rows, where: [map_contacts(rows, where)],
+    "district_admin": lambda rows, where: [map_district_admins(rows, where)],
+    "demographics": lambda rows, where: [map_demographics(rows, where)],
+    "enrollments": map_enrollments,
+}
+
+
 def _by_kind(rows: Sequence[Row], location: str) -> Iterator[MappedBatch]:
     kinds: dict[str, list[Row]] = {}
     for row in rows:
         kinds.setdefault(row["kind"], []).append(row)
     for kind, group in kinds.items():
-        if kind == "district":
-            yield map_districts(group, location)
-        elif kind == "school":
-            yield map_schools(group, location)
-        elif kind == "term":
-            yield map_terms(group, location)
-        elif kind == "course":
-            yield map_courses(group, location)
-        elif kind == "section":
-            yield map_sections(group, location)
-        elif kind in PEOPLE:
-            yield map_people(group, kind, location)
-        elif kind == "contact":
-            yield map_contacts(group, location)
-        elif kind == "district_admin":
-            yield map_district_admins(group, location)
-        elif kind == "demographics":
-            yield map_demographics(group, location)
-        elif kind == "enrollments":
-            yield from map_enrollments(group, location)
-        else:
+        if kind not in MAPPERS:
             raise DataError(f"unknown row kind {kind!r} (a transport bug)", location)
+        yield from MAPPERS[kind](group, location)
 
 
 def map_batch(batch: RawBatch) -> MappedBatch | None:

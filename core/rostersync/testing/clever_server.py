@@ -25,7 +25,7 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import attrs
 
 from rostersync.testing.clever_data import CleverDistrict, Ids, events_between, for_version
+from rostersync.testing.loopback import Running, Server
 
 VERSIONS = ("3.0", "3.1")
 TOKENS_PATH = "/oauth/tokens"
@@ -64,8 +65,10 @@ class LogEntry:
     status: int = 0
 
 
-class CleverServer:
+class CleverServer(Running):
     """Clever's Data API for a district on 127.0.0.1; a context manager running it in a thread."""
+
+    thread_name = "clever-server"
 
     def __init__(self, bundle: Path, *, behaviour: Behaviour | None = None, port: int = 0,
                  client_id: str = "rostersync-clever-test", client_secret: str | None = None,
@@ -80,12 +83,10 @@ class CleverServer:
         self.log: list[LogEntry] = []
         self.requests = 0
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.server.daemon_threads = True
+        self.server = Server((host, port), _handler_for(self))
         self.host, self.port = host, self.server.server_address[1]
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ------------------------------------------------------------------------------------
+    # -- where it is ------------------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
@@ -93,23 +94,6 @@ class CleverServer:
     @property
     def token_url(self) -> str:
         return f"{self.base_url}{TOKENS_PATH}?owner_type=district"
-
-    def start(self) -> CleverServer:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="clever-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> CleverServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     # -- the district changing -----------------------------------------------------------------------
     def advance(self, bundle: Path) -> list[dict[str, Any]]:

@@ -12,14 +12,19 @@ and sections the API shares.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rostersync import hookimpl
 from rostersync.batches import RawBatch
 from rostersync.clever.settings import CleverApiSettings
 from rostersync.connector import CheckStep, Connector, FetchContext
-from rostersync.errors import RostersyncError
+from rostersync.errors import RostersyncError, SourceError
 from rostersync.transport import Transport
+
+if TYPE_CHECKING:
+    from rostersync.clever.client import CleverClient
 
 KIND = "clever-api"
 
@@ -34,61 +39,52 @@ def fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch]:
         yield from sync(client, context)
 
 
-def _checks(context: FetchContext) -> Iterator[CheckStep]:
-    from rostersync.clever.client import CleverClient
+def _district(client: CleverClient) -> str:
+    found = next(client.objects("districts"), None)
+    if found is None:
+        raise SourceError("the token works but /districts lists no district: is it a district-app token?")
+    return f"valid for district {found[1].get('name') or found[1].get('id')} ({found[1].get('id')})"
+
+
+def _roles(client: CleverClient) -> str:
     from rostersync.formats.clever_api import roles_of
 
-    options: CleverApiSettings = context.settings
-    try:
-        client = CleverClient(options)
-    except RostersyncError as exc:
-        yield CheckStep("settings", False, str(exc))
-        return
-    how = "district token" if options.token is not None else f"token looked up for client {options.client_id}"
-    yield CheckStep("settings", True, f"Clever Data API v{options.api_version} at {options.api_root()}, {how}")
-    with client:
-        try:
-            district = next(client.objects("districts"), None)
-        except RostersyncError as exc:
-            yield CheckStep("token", False, str(exc))
-            return
-        if district is None:
-            yield CheckStep("token", False, "the token works but /districts lists no district")
-            return
-        name = district[1].get("name") or district[1].get("id")
-        yield CheckStep("token", True, f"valid for district {name} ({district[1].get('id')})")
-        counts: dict[str, int] = {}
-        try:
-            for _uri, user in client.objects("users"):
-                for role in roles_of(user):
-                    counts[role] = counts.get(role, 0) + 1
-            sections = sum(1 for _ in client.objects("sections"))
-            schools = sum(1 for _ in client.objects("schools"))
-        except RostersyncError as exc:
-            yield CheckStep("users", False, str(exc))
-            return
-        roles = ", ".join(f"{counts.get(r, 0)} {r}" for r in ("student", "teacher", "staff", "district_admin",
-                                                                "contact"))
-        yield CheckStep("users", True, roles)
-        yield CheckStep("sections", True, f"{sections} sections in {schools} schools")
-        if options.delta:
-            yield _events_step(client)
+    counts = collections.Counter(role for _uri, user in client.objects("users") for role in roles_of(user))
+    return ", ".join(f"{counts[r]} {r}" for r in ("student", "teacher", "staff", "district_admin", "contact"))
 
 
-def _events_step(client: object) -> CheckStep:
-    from rostersync.clever.client import CleverClient
+def _sections(client: CleverClient) -> str:
+    sections = sum(1 for _ in client.objects("sections"))
+    return f"{sections} sections in {sum(1 for _ in client.objects('schools'))} schools"
+
+
+def _events(client: CleverClient) -> str:
     from rostersync.clever.events import newest_event
 
-    assert isinstance(client, CleverClient)
     try:
         newest = newest_event(client)
     except RostersyncError as exc:
-        return CheckStep("events", False, f"{exc} (delta=true needs the Events feed: enable events for the app)")
-    return CheckStep("events", True, f"newest event {newest}" if newest else "the feed is empty")
+        raise SourceError(f"{exc} (delta=true needs the Events feed: enable events for the app)") from None
+    return f"newest event {newest}" if newest else "the feed is empty"
 
 
 def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
-    return list(_checks(context))
+    """The token works (for which district), what the API shares (users by role, sections) and, with
+    delta on, the Events feed; stops at the first failure."""
+    from rostersync.clever.client import CleverClient
+
+    options: CleverApiSettings = context.settings
+    how = "district token" if options.token is not None else f"token looked up for client {options.client_id}"
+    steps = [CheckStep("settings", True, f"Clever Data API v{options.api_version} at {options.api_root()}, {how}")]
+    looks = [("token", _district), ("users", _roles), ("sections", _sections)]
+    name = "token"
+    try:
+        with CleverClient(options) as client:
+            for name, look in looks + ([("events", _events)] if options.delta else []):
+                steps.append(CheckStep(name, True, look(client)))
+    except RostersyncError as exc:
+        steps.append(CheckStep(name, False, str(exc)))
+    return steps
 
 
 @hookimpl
