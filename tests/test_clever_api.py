@@ -8,12 +8,15 @@ lacks, as the schools' parent org).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 
 import pytest
 from api_helpers import roster_by_source
 from clever_helpers import DISTRICT, sync
-from conftest import roster_snapshot
+from conftest import roster_snapshot, rostersync_exe
+from rostersync.testing.clever_district import write_clever_district
 from rostersync.testing.clever_server import Behaviour
 
 pytest_plugins = ("clever_fixtures",)
@@ -58,6 +61,21 @@ def test_a_clever_api_sync_equals_the_clever_csv_sync_row_for_row(cli, district,
     assert len(users_pages) >= 4 and all(e.query["limit"] == ["4"] for e in users_pages)
     assert [e.query.get("starting_after") is not None for e in users_pages][1:] == [True] * (len(users_pages) - 1)
     assert {e.auth for e in server.requests_to()} == {"bearer:ok"}
+
+
+def test_a_generated_district_syncs_alike_from_the_api_and_its_csv_whole_and_scoped(cli, district, clever,
+                                                                                   enable_clever, db_path, tmp_path):
+    bundle = write_clever_district(tmp_path / "generated", 120, schools=3)
+    server = clever(bundle)
+    assert cli("schools", "add", "two", "--name", "Two", "--org-id", "SCH2").exit_code == 0
+    for school in ("district", "two"):
+        assert cli("enable", school, "csv-folder", "--set", f"path={bundle}").exit_code == 0
+        enable_clever(server, school, page_size="50")
+        runs = json.loads(cli("sync", school, "--json").output)
+        assert [r["status"] for r in runs] == ["ok", "ok"], runs
+    by_source = roster_by_source(db_path)
+    assert _without_district(by_source["clever"]) == by_source["csv-folder"]
+    assert len(server.requests_to("/v3.0/users")) == 2 * 6  # 277 users, 50 a page, for each school
 
 
 def test_switching_a_school_from_clever_csv_to_the_api_keeps_every_person(cli, district, clever, enable_clever,
@@ -162,3 +180,19 @@ def test_check_shows_the_district_and_how_many_users_of_each_role(cli, district,
     assert steps["users"]["detail"] == "4 student, 3 teacher, 2 staff, 0 district_admin, 4 contact"
     assert steps["sections"]["detail"] == "4 sections in 2 schools"
     assert steps["events"]["ok"] and steps["events"]["detail"] == "the feed is empty"
+
+
+def test_simulate_clever_serves_a_generated_district_from_the_command_line(cli, district, project, monkeypatch):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ROSTERSYNC_SIM_TOKEN": "sim-token-123"}
+    with subprocess.Popen([rostersync_exe(), "simulate-clever", "--generate", "30", "--port", "0"], cwd=project,
+                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as server:
+        assert server.stdout is not None and server.stdin is not None
+        first = server.stdout.readline()
+        base_url = first.split("Clever Data API: ")[1].split()[0]
+        monkeypatch.setenv("SIM_TOKEN", "sim-token-123")
+        assert cli("enable", "district", "clever", "--set", "token=env:SIM_TOKEN", "--set", f"base_url={base_url}",
+                   ).exit_code == 0
+        run = sync(cli)
+        server.stdin.close()  # end of input stops it
+        assert server.wait(timeout=30) == 0
+    assert run["status"] == "ok" and run["counts"]["users"]["inserted"] > 30, run

@@ -15,6 +15,7 @@ import pytest
 from api_helpers import roster_by_source
 from clever_helpers import later_snapshot, sync, totals
 from conftest import roster_snapshot
+from rostersync.testing.clever_district import write_clever_district
 from rostersync.testing.clever_server import Behaviour, CleverServer
 
 pytest_plugins = ("clever_fixtures",)
@@ -159,3 +160,17 @@ def test_a_server_without_ending_before_last_is_paged_to_its_newest_event(cli, d
     run = sync(cli)
     assert run["status"] == "ok" and run["counts"] == {}  # nothing since the full sync
     assert [e.query.get("starting_after") for e in server.log[seen:]] == [[server.events[-1]["id"]]]
+
+
+def test_a_night_that_changes_almost_everyone_still_ends_as_a_full_sync_would(cli, district, clever, enable_clever,
+                                                                             db_path, tmp_path):
+    server = clever(write_clever_district(tmp_path / "before", 90, schools=3, seed=0))
+    enable_clever(server, delta="true", demographics="true", page_size="40")
+    assert cli("schools", "set", "district", "--max-delete-percent", "100", "--max-update-percent", "100"
+               ).exit_code == 0
+    assert sync(cli)["status"] == "ok"
+    events = server.advance(write_clever_district(tmp_path / "after", 100, schools=3, seed=1))
+    assert len(events) > 300
+    delta = sync(cli)
+    assert delta["status"] == "ok" and _state(db_path)["cursor"] == events[-1]["id"], delta
+    assert totals(sync(cli, "district", "--full")) == NOTHING

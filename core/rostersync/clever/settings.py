@@ -56,8 +56,9 @@ class CleverApiSettings(HttpSettings):
                           "event read); a cursor older than the feed's retention means a full sync", default=False)
     retention_days: int = setting("Days Clever keeps events (a cursor older than this forces a full sync)",
                                   default=30, validator=positive)
-    max_events: int = setting("A delta run with more events than this does a full sync instead (cheaper)",
-                              default=50_000, validator=positive)
+    max_events: int = setting("A delta run with more events than this does a full sync instead: a delta looks up "
+                              "what each changed object links to (about one request per event), a full sync reads "
+                              "10,000 objects a request", default=5_000, validator=positive)
 
     def __attrs_post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

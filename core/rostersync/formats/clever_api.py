@@ -281,10 +281,12 @@ def school_ids(row: Row, ids: Iterable[Any]) -> list[str]:
 
 
 def user_schools(row: Row, user: Mapping[str, Any], role: str) -> list[str]:
-    """A person's schools, primary first: the role's ``school`` then its ``schools`` (staff have no
-    ``school``; their first school counts as primary)."""
+    """A person's schools: the role's ``school`` (the primary one; staff have none, so their first) then
+    the others of its ``schools`` in id order, as the Clever CSV mapper lists them (Clever's order says
+    nothing more)."""
     base = f"roles.{role}"
-    return school_ids(row, [dig(user, f"{base}.school"), *(dig(user, f"{base}.schools") or [])])
+    found = school_ids(row, [dig(user, f"{base}.school"), *(dig(user, f"{base}.schools") or [])])
+    return found[:1] + sorted(found[1:])
 
 
 @attrs.frozen
