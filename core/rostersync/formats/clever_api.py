@@ -31,6 +31,7 @@ URI and its API field, never a CSV column.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -99,6 +100,8 @@ SENSITIVE = frozenset({"dob", "gender", "race", "hispanic_ethnicity", "ell_statu
 
 def text(value: Any) -> str:
     """An API value as CSV text: lists joined with commas, absent as blank."""
+    if type(value) is str:  # nearly always: the fast way out
+        return value
     if value is None:
         return ""
     if isinstance(value, list):
@@ -110,10 +113,15 @@ def text(value: Any) -> str:
     return str(value)
 
 
+@functools.cache
+def _steps(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def dig(obj: Any, path: str) -> Any:
     """The value at a dotted ``path`` of a JSON object; None where any step is missing."""
-    for step in path.split("."):
-        if not isinstance(obj, Mapping):
+    for step in _steps(path):
+        if type(obj) is not dict and not isinstance(obj, Mapping):  # dicts nearly always: skip the ABC check
             return None
         obj = obj.get(step)
     return obj
@@ -414,6 +422,7 @@ def map_people(rows: Sequence[Row], role: str, location: str) -> MappedBatch:
     that name them."""
     columns, file = PEOPLE[role]
     made, related = [], {}
+    keys: dict[str, dict[str, list[str]]] = {}  # a contact's ids, worked out once for all its students here
     for r in rows:
         obj, refs = r["object"], r.get("refs") or {}
         schools = user_schools(r, obj, role)
@@ -423,8 +432,10 @@ def map_people(rows: Sequence[Row], role: str, location: str) -> MappedBatch:
             found["Student_email"] = text(dig(obj, "roles.student.email"))  # sometimes sent on the role
         made.append(found)
         mine = text(obj.get("id"))
-        agents = [cid for c in r.get("contacts") or () for cid, students in contact_ids(refs.get(c) or {}, refs).items()
-                  if mine in students]
+        for c in r.get("contacts") or ():
+            if c not in keys:
+                keys[c] = contact_ids(refs.get(c) or {}, refs)
+        agents = [cid for c in r.get("contacts") or () for cid, students in keys[c].items() if mine in students]
         related[csv.person_id(role, person_sis(obj, role))] = (tuple(schools), tuple(dict.fromkeys(agents)))
     mapped = through_csv(csv.CLEVER, "users", file, table(made, [r["uri"] for r in rows], columns), location)
     records = []
