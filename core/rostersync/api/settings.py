@@ -32,7 +32,8 @@ TOKEN_METHODS = ("POST", "GET")
 
 @attrs.frozen
 class HttpSettings(ReferenceCheckSettings):
-    """How an API is reached: timeouts, the size and time budget of a response, retries and TLS."""
+    """How an API is reached: timeouts, the size and time budget of a response, retries, TLS, and how
+    many pages a list may have."""
 
     #: what the API is called in messages ("the body is not JSON: not a OneRoster API?")
     API_NAME: ClassVar[str] = "API"
@@ -50,6 +51,8 @@ class HttpSettings(ReferenceCheckSettings):
     verify_tls: bool = setting("Verify the server's TLS certificate (leave on)", default=True)
     ca_bundle: Path | None = setting("PEM file of CA certificates to trust instead of the system's",
                                      default=None)
+    max_pages: int = setting("Refuse a list with more pages than this (a server ignoring its paging, offset or "
+                             "cursor, would send the same page forever)", default=100_000, validator=positive)
 
     def max_connections(self) -> int:
         """Connections the client keeps open (requests in flight at once, plus a token request)."""
@@ -87,8 +90,6 @@ class OneRosterApiSettings(HttpSettings):
                              validator=positive)
     concurrency: int = setting("Pages fetched at once when the server reports a total (1 = one at a time)",
                                default=4, validator=positive)
-    max_pages: int = setting("Refuse an endpoint with more pages than this (a server ignoring offset)",
-                             default=100_000, validator=positive)
     demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
     delta: bool = setting("The server supports filter=dateLastModified>'...': after a full pull, later "
                           "runs ask only for changes", default=False)

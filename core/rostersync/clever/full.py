@@ -6,7 +6,8 @@ teachers, a contact its students (a student does not list its contacts), a secti
 and term. The canonical records need those ids resolved to the sis ids the id rule keys by, and
 links both ways (a student's guardians), and a course per school made from its sections. So the
 lists are read first (schools, terms and courses, which are small, into memory; sections and users
-into the index file, which is removed with the run's work folder), then each batch of rows is given
+into a scratch database, :class:`~rostersync.formats.scratch.ScratchIndex`, removed with the run's
+work folder), then each batch of rows is given
 the objects it refers to (``refs``), looked up per batch with indexed ``IN`` queries. Memory is
 bounded by a batch, whatever the district's size.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from rostersync.batches import RawBatch
 from rostersync.clever.client import CleverClient, Item
 from rostersync.formats.clever_api import CLEVER_API, course_id, members, relationships, roles_of, term_id
+from rostersync.formats.scratch import ScratchIndex
 
 #: rows per raw batch (per-batch work is paid per group)
 BATCH_ROWS = 2000
@@ -41,44 +42,33 @@ def _collection(kind: str) -> str:
             "section": "sections", "enrollments": "sections"}.get(kind, "users")
 
 
-class Index:
-    """Sections and users of one pull, in a private SQLite file."""
+class Index(ScratchIndex):
+    """Sections and users of one pull, in a private scratch database."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.executescript("""
+        super().__init__(path, """
             CREATE TABLE sections (id TEXT PRIMARY KEY, uri TEXT, course TEXT, school TEXT, json TEXT) WITHOUT ROWID;
             CREATE TABLE users (id TEXT PRIMARY KEY, uri TEXT, json TEXT) WITHOUT ROWID;
             CREATE TABLE roles (role TEXT, id TEXT, PRIMARY KEY (role, id)) WITHOUT ROWID;
             CREATE TABLE contacts (student TEXT, contact TEXT, PRIMARY KEY (student, contact)) WITHOUT ROWID;
         """)
 
-    def close(self) -> None:
-        self.conn.close()
-
-    def _insert(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self.conn.execute("BEGIN")
-        self.conn.executemany(sql, rows)
-        self.conn.execute("COMMIT")
-
     def add_sections(self, items: Iterable[Item], schools: Mapping[str, Any], courses: Mapping[str, Any]) -> None:
         for chunk in _chunks(items, BATCH_ROWS):
-            self._insert("INSERT OR REPLACE INTO sections VALUES (?, ?, ?, ?, ?)", [
+            self.insert("INSERT OR REPLACE INTO sections VALUES (?, ?, ?, ?, ?)", [
                 (obj["id"], uri, course_id(obj, schools.get(str(obj.get("school"))),
                                            courses.get(str(obj.get("course")))),
                  str(obj.get("school") or ""), json.dumps(obj)) for uri, obj in chunk])
 
     def add_users(self, items: Iterable[Item]) -> None:
         for chunk in _chunks(items, BATCH_ROWS):
-            self._insert("INSERT OR REPLACE INTO users VALUES (?, ?, ?)",
-                         [(obj["id"], uri, json.dumps(obj)) for uri, obj in chunk])
-            self._insert("INSERT OR IGNORE INTO roles VALUES (?, ?)",
-                         [(role, obj["id"]) for _uri, obj in chunk for role in roles_of(obj)])
-            self._insert("INSERT OR IGNORE INTO contacts VALUES (?, ?)",
-                         [(str(rel.get("student")), obj["id"]) for _uri, obj in chunk if "contact" in roles_of(obj)
-                          for rel in relationships(obj)])
+            self.insert("INSERT OR REPLACE INTO users VALUES (?, ?, ?)",
+                        [(obj["id"], uri, json.dumps(obj)) for uri, obj in chunk])
+            self.insert("INSERT OR IGNORE INTO roles VALUES (?, ?)",
+                        [(role, obj["id"]) for _uri, obj in chunk for role in roles_of(obj)])
+            self.insert("INSERT OR IGNORE INTO contacts VALUES (?, ?)",
+                        [(str(rel.get("student")), obj["id"]) for _uri, obj in chunk if "contact" in roles_of(obj)
+                         for rel in relationships(obj)])
 
     def sections(self) -> Iterator[list[Item]]:
         cursor = self.conn.execute("SELECT uri, json FROM sections ORDER BY id")
@@ -106,23 +96,16 @@ class Index:
             yield [(uri, json.loads(text)) for uri, text in chunk]
 
     def users(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The users among ``ids`` (a few thousand at most: one batch's references)."""
-        found: dict[str, dict[str, Any]] = {}
-        wanted = list(dict.fromkeys(ids))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            sql = f"SELECT id, json FROM users WHERE id IN ({', '.join('?' * len(chunk))})"
-            found.update((uid, json.loads(text)) for uid, text in self.conn.execute(sql, chunk))
-        return found
+        """The users among ``ids`` (one batch's references)."""
+        found = self.lookup("SELECT id, json FROM users WHERE id IN ({})", list(dict.fromkeys(ids)))
+        return {uid: json.loads(text) for uid, text in found}
 
     def contacts_of(self, students: Iterable[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = collections.defaultdict(list)
-        wanted = list(dict.fromkeys(students))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            sql = f"SELECT student, contact FROM contacts WHERE student IN ({', '.join('?' * len(chunk))}) ORDER BY 2"
-            for student, contact in self.conn.execute(sql, chunk):
-                out[student].append(contact)
+        found = self.lookup("SELECT student, contact FROM contacts WHERE student IN ({}) ORDER BY 2",
+                            list(dict.fromkeys(students)))
+        for student, contact in sorted(found, key=lambda pair: pair[1]):
+            out[student].append(contact)
         return out
 
 

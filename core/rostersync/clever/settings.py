@@ -45,13 +45,11 @@ class CleverApiSettings(HttpSettings):
     api_version: str = choice("Data API version (3.1 adds demographic fields)", API_VERSIONS, default="3.0")
     token_url: str = setting("Where the app's district tokens are listed (GET with client id and secret)",
                              default=TOKENS_URL)
+    demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
     page_size: int = setting(f"Objects asked per page (limit, at most {MAX_LIMIT:,})", default=MAX_LIMIT,
                              validator=_limit)
-    max_pages: int = setting("Refuse a list with more pages than this (a server ignoring starting_after)",
-                             default=100_000, validator=positive)
     rate_limit: int = setting("Requests per minute rostersync allows itself per token (Clever allows 1200)",
                               default=1200, validator=positive)
-    demographics: bool = setting("Also import demographics (sensitive; off unless needed)", default=False)
     delta: bool = setting("After a full sync, later runs read only the Events feed (changes since the last "
                           "event read); a cursor older than the feed's retention means a full sync", default=False)
     retention_days: int = setting("Days Clever keeps events (a cursor older than this forces a full sync)",
