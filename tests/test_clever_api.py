@@ -15,7 +15,8 @@ import subprocess
 import pytest
 from api_helpers import roster_by_source
 from clever_helpers import DISTRICT, sync
-from conftest import roster_snapshot, rostersync_exe
+from conftest import edit_csv, roster_snapshot, rostersync_exe
+from formats_fixtures import copy_fixture
 from rostersync.testing.clever_district import write_clever_district
 from rostersync.testing.clever_server import Behaviour
 
@@ -196,3 +197,29 @@ def test_simulate_clever_serves_a_generated_district_from_the_command_line(cli, 
         server.stdin.close()  # end of input stops it
         assert server.wait(timeout=30) == 0
     assert run["status"] == "ok" and run["counts"]["users"]["inserted"] > 30, run
+
+
+def test_an_employee_with_two_roles_and_a_district_admin_map_as_clever_csv_people(cli, district, clever,
+                                                                                  enable_clever, db_path, tmp_path):
+    bundle = copy_fixture("clever/district", tmp_path / "merged")
+    edit_csv(bundle / "staff.csv", lambda rows: [  # Ann Lee is a teacher and office staff
+        dict(r, Staff_email="ann.lee@oak.example", First_name="Ann", Last_name="Lee") if r["Staff_id"] == "A1" else r
+        for r in rows])
+    server = clever(bundle)
+    ann = [u for u in server.district.users() if u.get("email") == "ann.lee@oak.example"]
+    assert len(ann) == 1 and set(ann[0]["roles"]) == {"teacher", "staff"}  # Clever merges employees
+    admin = {"id": "64f0000000000000000000aa", "district": server.district.district["id"], "email": "sup@example.org",
+             "name": {"first": "Sam", "last": "Super"}, "roles": {"district_admin": {"title": "Superintendent"}}}
+    server.district.objects["users"][admin["id"]] = admin
+    assert cli("enable", "district", "csv-folder", "--set", f"path={bundle}").exit_code == 0
+    enable_clever(server)
+    runs = json.loads(cli("sync", "district", "--json").output)
+    assert [r["status"] for r in runs] == ["ok", "ok"], runs
+    by_source = roster_by_source(db_path)
+    api_users = [r for r in by_source["clever"]["users"] if not r[1].startswith("district_admin:")]
+    assert api_users == by_source["csv-folder"]["users"]  # teacher:T1 and staff:A1, as in the CSV
+    with sqlite3.connect(db_path) as conn:
+        found = conn.execute("SELECT role, given_name, family_name, org_sourced_ids, extra FROM users WHERE "
+                             "sourced_id=? AND source='clever'", [f"district_admin:{admin['id']}"]).fetchone()
+    district_org = f"district:{server.district.district['id']}"
+    assert found == ("administrator", "Sam", "Super", f'["{district_org}"]', '{"Title": "Superintendent"}')
