@@ -140,3 +140,19 @@ def test_a_base_url_that_is_not_the_clever_api_is_named(cli, district, clever, e
     run = sync(cli)
     assert run["status"] == "failed"
     assert f"{server.base_url}/not-clever/v3.0/districts?limit=10000: HTTP 404 Not Found" in run["error"]
+
+
+def test_a_warning_names_the_api_object_and_field_it_is_about(cli, district, clever, enable_clever):
+    server = clever()
+    zoe = next(u for u in server.district.users("student") if u["roles"]["student"]["sis_id"] == "100")
+    zoe["roles"]["student"]["grade"] = "Kinder"  # not a grade Clever (or CEDS) knows
+    section = server.district.sorted("sections")[0]
+    section["term_id"] = "eeeeeeeeeeeeeeeeeeeeeeee"  # a term the API does not list
+    enable_clever(server)
+    run = sync(cli)
+    assert run["status"] == "ok", run
+    warnings = [w["message"] for w in json.loads(cli("changes", str(run["run"]), "--warnings", "--json").output)]
+    assert (f"{server.base_url}/v3.0/users/{zoe['id']}:roles.student.grade: 'Kinder' is not a known grade level; "
+            "stored as Other") in warnings
+    assert (f"{server.base_url}/v3.0/sections/{section['id']}:term_id: refers to term eeeeeeeeeeeeeeeeeeeeeeee, "
+            "which the API did not list; the class has no term") in warnings

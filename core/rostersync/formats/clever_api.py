@@ -44,6 +44,7 @@ from rostersync.batches import MappedBatch, RawBatch
 from rostersync.errors import DataError
 from rostersync.formats import Format
 from rostersync.formats import clever_csv as csv
+from rostersync.issues import Issue
 from rostersync.model import Org, Record, User
 
 CLEVER_API = "clever-api-json"
@@ -87,6 +88,8 @@ CONTACT = {"_contact": "id", "Contact_name": "name", "Contact_type": "roles.cont
 TERM = {"_term": "id", "Term_name": "name", "Term_start": "start_date", "Term_end": "end_date"}
 COURSE = {"_course": "id", "School_id": "sections", "Course_number": "number", "Course_name": "name",
           "Grade": "sections", "Subject": "sections", "_title": "sections"}
+#: attributes the Clever CSV mapper's warnings name, by the column they come from
+ATTRIBUTE_COLUMNS = {"grades": "Grade"}
 #: the columns each role's file takes from the API, and the file
 PEOPLE = {"student": (STUDENT, "students.csv"), "teacher": (TEACHER, "teachers.csv"), "staff": (STAFF, "staff.csv")}
 #: API fields that are Clever's bookkeeping, or that a column or relation above already carries
@@ -321,9 +324,6 @@ def table(built: Sequence[Mapping[str, str]], uris: Sequence[str], fields: Mappi
     return Table(tuple(header), rows, list(uris), fields)
 
 
-_WARNING = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?:(?P<column>[A-Za-z0-9_]+): )?(?P<text>.*)$", re.S)
-
-
 def through_csv(fmt: str, entity: str, file: str, built: Table, location: str) -> MappedBatch:
     """Map rows with the Clever CSV mapper as the named file, then re-address its errors and warnings
     to the API object and field each came from."""
@@ -336,18 +336,13 @@ def through_csv(fmt: str, entity: str, file: str, built: Table, location: str) -
     def field(column: str | None) -> str | None:
         if not column:
             return None
+        column = ATTRIBUTE_COLUMNS.get(column, column)
         return next((p for c, p in built.fields.items() if c.lower() == column.lower()), column)
 
     errors = [DataError(str(e).removeprefix(f"{e.location}: "), where(e.line), None, field(e.field))
               for e in mapped.errors]
-    warnings = []
-    for said in mapped.warnings:
-        found = _WARNING.match(said)
-        if found and found["file"] == file:
-            column = field(found["column"])
-            warnings.append(f"{where(int(found['line']))}: {column + ': ' if column else ''}{found['text']}")
-        else:
-            warnings.append(said)
+    warnings = [attrs.evolve(w, file=where(w.line), line=None, column=field(w.column))
+                if isinstance(w, Issue) and w.file == file else w for w in mapped.warnings]
     return MappedBatch(entity, location, list(mapped.records), warnings=warnings, errors=errors)
 
 
@@ -396,14 +391,15 @@ def map_courses(rows: Sequence[Row], location: str) -> MappedBatch:
 
 def map_sections(rows: Sequence[Row], location: str) -> MappedBatch:
     made = []
-    warnings = []
+    warnings: list[str | Issue] = []
     for r in rows:
         obj, refs = r["object"], r.get("refs") or {}
         course = refs.get(text(obj.get("course"))) or {}
         term = refs.get(text(obj.get("term_id")))
         if obj.get("term_id") and term is None:
-            warnings.append(f"{r['uri']}: term_id: refers to term {obj['term_id']}, which the API did not list; "
-                            "the class has no term")
+            warnings.append(Issue(f"refers to term {obj['term_id']}, which the API did not list; the class has no "
+                                  "term", code="dangling", entity="classes", file=r["uri"], column="term_id",
+                                  sourced_id=sis(obj)))
         term = term or {}
         found = cells(obj, SECTION)
         found.update({"School_id": school_ids(r, [obj.get("school")])[0] if obj.get("school") else "",
@@ -556,7 +552,7 @@ def map_batch(batch: RawBatch) -> MappedBatch | None:
     if batch.format != CLEVER_API:
         return None
     records: list[Record] = []
-    warnings: list[str] = list(batch.warnings)
+    warnings: list[str | Issue] = list(batch.warnings)
     errors: list[DataError] = list(batch.errors)
     for deleted in (False, True):
         rows = [r for r in batch.rows if bool(r.get("deleted")) == deleted]
