@@ -19,14 +19,14 @@ takes Clever's id: the district ``district:<id>``, district admins ``district_ad
 own ids never key anything the CSV has, so a user Clever re-creates under a new id (300 days away, a
 changed email) stays the same record here.
 
-The transport (:mod:`rostersync.clever.fetch`) does the joins. Each raw row is a dict: ``kind``, the
-API ``object``, its ``uri``, ``refs`` (the objects it refers to, by Clever id: schools, course, term,
-users) and, for a student, ``contacts`` (the Clever ids of the contacts naming them); a course row
-carries the ``sections`` it is made from. ``deleted`` marks a row of a delta holding an object's former
-state: of the records it maps to, those in its ``only`` list are deleted (the others live on). A
-reference the API did not resolve becomes ``clever:<id>``, so the reference checks
-report it (and skip or refuse by policy) as they do an unknown id in a CSV. Errors name the object's
-URI and its API field, never a CSV column.
+The transport (:mod:`rostersync.clever.full`, :mod:`rostersync.clever.events`) does the joins. Each
+raw row is a dict: ``kind``, the API ``object``, its ``uri``, ``refs`` (the objects it refers to, by
+Clever id: schools, course, term, users) and, for a student, ``contacts`` (the Clever ids of the
+contacts naming them); a course row carries the ``sections`` it is made from. ``deleted`` marks a row
+of a delta holding an object's former state: of the records it maps to, those in its ``only`` list
+are deleted (the others live on). A reference the API did not resolve becomes ``clever:<id>``, so the
+reference checks report it (and skip or refuse by policy) as they do an unknown id in a CSV. Errors
+and warnings name the object's URI and its API field, never a CSV column.
 """
 
 from __future__ import annotations
