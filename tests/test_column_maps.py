@@ -133,8 +133,8 @@ def test_a_broken_row_names_file_line_and_column_and_changes_nothing(cli, projec
     report = json.loads(cli("validate", str(bundle), "--format", "tyler-sis-dw", "--json").output)
     assert not report["ok"]
     found = {(g["file"], g["column"], e["line"], e["message"]) for g in report["errors"] for e in g["examples"]}
-    assert found == {("DWEnrollment.csv", "EntryDate", 7, "'31/02/2025' is not a date (expected MM/DD/YYYY or "
-                                                         "YYYY-MM-DD)"),
+    assert found == {("DWEnrollment.csv", "EntryDate", 7, "'31/02/2025' is not a date (expected MM/DD/YYYY, "
+                                                         "M/D/YY or YYYY-MM-DD)"),
                      ("DWStudents.csv", "LastName", 4, "required value is empty")}
     assert sync(cli, "district")["status"] == "failed"
     assert roster_snapshot(db_path) == before

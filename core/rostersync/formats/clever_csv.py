@@ -2,7 +2,7 @@
 
 Clever's files (schools, students, teachers, staff, sections, enrollments) are read by header name in
 any case (Genesis sends ``Dob``, Clever documents ``DOB``) and in any column order; columns Clever
-does not define are kept in ``extra``. Dates may be MM/DD/YYYY or ISO. Grade names (Kindergarten,
+does not define are kept in ``extra``. Dates may be MM/DD/YYYY, M/D/YY or ISO. Grade names (Kindergarten,
 PreKindergarten, 1..12, PostGraduate, Ungraded...) and aliases (K, KG, 0, 01, -1, PK) become CEDS
 codes with the raw value kept.
 

@@ -27,7 +27,9 @@ def text(value: str) -> str:
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
+#: a two-digit year is the year ending in those digits within this window around the current year
+YEARS_BEFORE, YEARS_AFTER = 80, 19
 
 
 def date(value: str) -> str:
@@ -41,16 +43,34 @@ def date(value: str) -> str:
     raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
 
 
+def century(two_digits: int, today: dt.date | None = None) -> int:
+    """The four-digit year of a two-digit one: the year ending in those digits from
+    :data:`YEARS_BEFORE` years before the current year to :data:`YEARS_AFTER` after it. In 2026 that is
+    1946..2045: ``12/03/45`` (a term's end) is 2045, ``3/4/47`` (a teacher's birth date) is 1947.
+    Spreadsheets write dates this way; birth dates over 80 years old are not in a school roster."""
+    this = (today or dt.date.today()).year
+    year = this // 100 * 100 + two_digits
+    if year > this + YEARS_AFTER:
+        year -= 100
+    elif year < this - YEARS_BEFORE:
+        year += 100
+    return year
+
+
 def us_date(value: str) -> str:
-    """A Clever date: MM/DD/YYYY (also M/D/YYYY) or ISO YYYY-MM-DD; stored as YYYY-MM-DD."""
+    """A Clever date, stored as YYYY-MM-DD: ``MM/DD/YYYY`` (Clever's documented form), ``M/D/YYYY``,
+    ``M/D/YY`` and ``MM/DD/YY`` (what spreadsheets and older exports write; see :func:`century`) or
+    ``YYYY-MM-DD``. A date that does not exist (02/30/2026, 13/01/26) is refused."""
     match = _US_DATE.fullmatch(value.strip())
     try:
         if match:
             month, day, year = (int(g) for g in match.groups())
+            if len(match.group(3)) == 2:
+                year = century(year)
             return dt.date(year, month, day).isoformat()
         return date(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date (expected MM/DD/YYYY or YYYY-MM-DD)") from None
+        raise ValueError(f"{value!r} is not a date (expected MM/DD/YYYY, M/D/YY or YYYY-MM-DD)") from None
 
 
 def decimal(value: str) -> str:
