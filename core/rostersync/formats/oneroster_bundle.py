@@ -96,13 +96,35 @@ def read_manifest(bundle: Bundle) -> dict[str, tuple[str, int]]:
     return props
 
 
+#: oneroster.version values rostersync reads -> the format read; 1.0's files are 1.1's, give or take a column
+VERSIONS = {"1.0": "oneroster-1.1", "1.1": "oneroster-1.1", "1.2": "oneroster-1.2"}
+
+
+def read_version(version: str, line: int | None, warnings: list[str | Issue]) -> str:
+    """The format a manifest's ``oneroster.version`` means. An errata release (``1.1.1``, ``1.2.1``) is
+    its version; anything else rostersync does not know (``7.3``, ``2.0``) is refused before a row is
+    read: guessing would map columns by a spec the bundle does not follow. A missing version is 1.1."""
+    if not version:
+        return "oneroster-1.1"
+    major_minor = ".".join(version.split(".")[:2])
+    fmt = VERSIONS.get(major_minor) if version.replace(".", "").isdigit() else None
+    if fmt is None:
+        raise DataError(f"oneroster.version is {version!r}; rostersync reads OneRoster 1.0, 1.1 and 1.2 bundles "
+                        f"(check the SIS's export settings)", "manifest.csv", line, "value")
+    if major_minor == "1.0":
+        warnings.append(Issue(f"oneroster.version is {version}: read as OneRoster 1.1, whose files and columns 1.0 "
+                              f"mostly shares; check the result, or export OneRoster 1.1", code="version_1_0",
+                              file="manifest.csv", line=line, column="value"))
+    return fmt
+
+
 def plan_oneroster(bundle: Bundle, fmt: str = "auto") -> BundlePlan:
     """Check the manifest against the bundle and say what to read, or raise listing every problem."""
     manifest = read_manifest(bundle)
     problems: list[str] = []
     warnings: list[str | Issue] = []
     version, version_line = manifest.get("oneroster.version", ("", None))
-    detected = "oneroster-1.2" if version.startswith("1.2") else "oneroster-1.1"
+    detected = read_version(version, version_line, warnings)
     if fmt == "auto":
         fmt = detected
     elif version and fmt != detected:
