@@ -93,3 +93,75 @@ def test_two_digit_years_follow_a_window_around_this_year():
     assert [century(y, in_2026) for y in (0, 26, 45, 46, 99)] == [2000, 2026, 2045, 1946, 1999]
     assert century(10, dt.date(2099, 1, 1)) == 2110  # the window moves with the calendar
     assert us_date("2/29/24") == "2024-02-29"
+
+
+# -- item 9: a vendor's courses.csv; derived rows are records, not CSV text --------------------------
+def small_drop(folder, **extra_files):  # type: ignore[no-untyped-def]
+    files = {
+        "schools.csv": [("S1", "Oak Elementary", "101"), ("S,2", "Pine, Middle", "201")],
+        "teachers.csv": [("S1", "T1", "t1@example.org", "Ann", "Lee")],
+        "sections.csv": [("S1", "SEC1", "T1", "Algebra 1A", "C1", "Algebra (sections)", "Fall", "8/17/26", "1/15/27"),
+                         ("S1", "SEC2", "T1", "Algebra 1B", "C1", "Algebra (sections)", "Fall", "8/17/26", "1/15/27"),
+                         ("S,2", "SEC3", "T1", "Band", "C9", "Band", "Fall", "8/17/26", "1/15/27")],
+        "students.csv": [("S1", "A,1", "Zoe", "Adams", "5", "", "Mary Adams", "Mother", "")],
+        "enrollments.csv": [("S1", "SEC1", "A,1")],
+    }
+    return clever_drop(folder, {**files, **extra_files}, headers={
+        "courses.csv": ("School_id", "Course_number", "Course_name", "Course_description", "Subject", "Grade")})
+
+
+def test_clever_courses_csv_gives_course_ids_names_and_numbers(cli, project, tmp_path, db_path):
+    drop = small_drop(tmp_path / "drop", **{"courses.csv": [
+        ("S1", "C1", "Algebra I", "First-year algebra", "Math", "9,10"),
+        ("S1", "C2", "Geometry", "", "Math", "10"),
+    ]})
+    code, report = _validate(cli, drop)
+    assert code == 0, report["errors"]
+    assert report["counts"]["courses"] == {"rows": 3, "valid": 3}
+    not_listed = ("course 'course:S,2:C9' is not in courses.csv; made from the sections naming it")
+    assert report["warnings"] == [{"file": "sections.csv", "column": "Course_number", "count": 1,
+                                   "examples": [{"line": 4, "message": not_listed}]}]
+
+    add_school(cli, "district", drop)
+    run = sync(cli, "district")
+    assert run["status"] == "ok", run["error"]
+    courses = query(db_path, "SELECT sourced_id, title, course_code, org_sourced_id, grades, subjects, extra "
+                             "FROM courses ORDER BY 1")
+    assert courses == [
+        ("course:S,2:C9", "Band", "C9", "S,2", None, None, None),
+        ("course:S1:C1", "Algebra I", "C1", "S1", '["09","10"]', '["Math"]',
+         '{"Course_description": "First-year algebra"}'),
+        ("course:S1:C2", "Geometry", "C2", "S1", '["10"]', '["Math"]', None),
+    ]
+    assert query(db_path, "SELECT sourced_id, course_sourced_id FROM classes ORDER BY 1") == [
+        ("SEC1", "course:S1:C1"), ("SEC2", "course:S1:C1"), ("SEC3", "course:S,2:C9")]
+    assert warnings(cli, run["run"]) == [f"sections.csv:4:Course_number: {not_listed}"]
+
+
+def test_clever_without_courses_csv_derives_courses_and_ids_keep_their_commas(cli, project, tmp_path, db_path):
+    """Derived rows are built as records: ids holding a comma (a student 'A,1', a school 'S,2') stay
+    whole in the lists that refer to them, where a comma-joined CSV round trip split them."""
+    drop = small_drop(tmp_path / "drop")
+    add_school(cli, "district", drop)
+    run = sync(cli, "district")
+    assert run["status"] == "ok", run["error"]
+    assert query(db_path, "SELECT sourced_id, title FROM courses ORDER BY 1") == [
+        ("course:S,2:C9", "Band"), ("course:S1:C1", "Algebra (sections)")]
+    assert json.loads(row(db_path, "users", "teacher:T1")["org_sourced_ids"]) == ["S1", "S,2"]
+    contact = json.loads(row(db_path, "users", "student:A,1")["agent_sourced_ids"])
+    assert len(contact) == 1
+    mary = row(db_path, "users", contact[0])
+    assert (mary["given_name"], mary["role"], json.loads(mary["agent_sourced_ids"])) == (
+        "Mary", "parent", ["student:A,1"])
+    assert warnings(cli, run["run"]) == []
+
+
+def test_clever_courses_csv_row_without_number_or_name_is_refused(cli, project, tmp_path, db_path):
+    drop = small_drop(tmp_path / "drop", **{"courses.csv": [("S1", "C1", "Algebra I", "", "", ""),
+                                                             ("S1", "", "", "orphan", "", "")]})
+    add_school(cli, "district", drop)
+    run = sync(cli, "district")
+    assert run["status"] == "failed"
+    assert "courses.csv:3:Course_number: a course needs a Course_number (or at least a Course_name)" in run["error"]
+    code, report = _validate(cli, drop)
+    assert code == 1 and [(g["file"], g["column"]) for g in report["errors"]] == [("courses.csv", "Course_number")]

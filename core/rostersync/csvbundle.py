@@ -62,8 +62,10 @@ def plan_bundle(bundle: Bundle, format: str = "auto") -> BundlePlan:
     return plan_clever(bundle) if format == "clever" else plan_oneroster(bundle, format)
 
 
-#: Files only one of the two families has; enrollments.csv (and demographics) are in both.
+#: Files only one of the two families has; enrollments.csv, courses.csv (sent with a Clever drop when a
+#: vendor asks for one) and demographics.csv can be in both.
 CLEVER_ONLY = ("schools.csv", "students.csv", "teachers.csv", "sections.csv", "staff.csv")
+SHARED = ("enrollments.csv", "demographics.csv", "courses.csv")
 
 
 def _detect(bundle: Bundle) -> str:
@@ -71,7 +73,7 @@ def _detect(bundle: Bundle) -> str:
     (1.1 or 1.2, told apart by the manifest), so a OneRoster bundle that lost its manifest is
     reported as exactly that rather than as an incomplete Clever drop."""
     oneroster = bundle.find("manifest.csv") or any(
-        bundle.find(n) for n in ONEROSTER_FILES if n not in ("enrollments.csv", "demographics.csv"))
+        bundle.find(n) for n in ONEROSTER_FILES if n not in SHARED)
     clever = any(bundle.find(n) for n in CLEVER_ONLY)
     if clever and not oneroster:
         return "clever"

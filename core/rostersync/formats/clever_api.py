@@ -5,7 +5,10 @@ object is a row of the Clever CSV files, and Clever documents which field holds 
 (``roles.student.sis_id`` is ``Student_id``, ``roles.teacher.teacher_number`` is ``Teacher_number``...).
 So this mapper writes each object back as the row Clever's CSV spec would hold and maps it with the
 Clever CSV mapper (:mod:`rostersync.formats.clever_csv`): one set of parsers, grade rules, extras and
-ids for both, so a district moving from Clever CSV to the API keeps every record as it was. Fields no
+ids for both, so a district moving from Clever CSV to the API keeps every record as it was. What the
+Clever CSV reader derives rather than reads (terms, courses, guardians) is built by the same record
+builders it uses (``derived_term``, ``derived_course``, ``contact_user``), never written out as CSV
+text to be parsed again. Fields no
 column holds are kept in ``extra`` under their API path; a student's demographic fields only ever
 reach the opt-in demographics table.
 
@@ -44,6 +47,7 @@ from rostersync.batches import MappedBatch, RawBatch
 from rostersync.errors import DataError
 from rostersync.formats import Format
 from rostersync.formats import clever_csv as csv
+from rostersync.formats import fields as f
 from rostersync.issues import Issue
 from rostersync.model import Org, Record, User
 
@@ -80,14 +84,6 @@ SECTION = {"Section_id": "sis_id", "School_id": "school", "Name": "name", "Secti
 ENROLLMENT = {"School_id": "school", "Section_id": "sis_id", "Student_id": "students"}
 TEACHERS = {"Section_id": "sis_id", "School_id": "school", "Teacher_id": "teacher",
             **{name: "teachers" for name in csv.CO_TEACHERS}}
-CONTACT = {"_contact": "id", "Contact_name": "name", "Contact_type": "roles.contact.student_relationships",
-           "Contact_relationship": "roles.contact.student_relationships", "Contact_email": "email",
-           "Contact_phone": "roles.contact.phone", "Contact_phone_type": "roles.contact.phone_type",
-           "Contact_sis_id": "roles.contact.sis_id", "_students": "roles.contact.student_relationships",
-           "_schools": "roles.contact.student_relationships"}
-TERM = {"_term": "id", "Term_name": "name", "Term_start": "start_date", "Term_end": "end_date"}
-COURSE = {"_course": "id", "School_id": "sections", "Course_number": "number", "Course_name": "name",
-          "Grade": "sections", "Subject": "sections", "_title": "sections"}
 #: attributes the Clever CSV mapper's warnings name, by the column they come from
 ATTRIBUTE_COLUMNS = {"grades": "Grade"}
 #: the columns each role's file takes from the API, and the file
@@ -145,8 +141,8 @@ def sis(obj: Mapping[str, Any] | None) -> str:
 def term_id(term: Mapping[str, Any]) -> str | None:
     """A term's sourcedId, or None without both dates (no term is made, as for a Clever CSV section
     without Term_start/Term_end)."""
-    start, end = date(term.get("start_date")), date(term.get("end_date"))
-    return csv.term_key(text(term.get("name")), start, end) if start and end else None
+    dates = csv.term_dates(date(term.get("start_date")), date(term.get("end_date")))
+    return csv.term_key(text(term.get("name")), *dates) if dates else None
 
 
 def course_id(section: Mapping[str, Any], school: Mapping[str, Any] | None,
@@ -366,27 +362,47 @@ def map_districts(rows: Sequence[Row], location: str) -> MappedBatch:
 
 
 def map_terms(rows: Sequence[Row], location: str) -> MappedBatch:
-    made = [{"_term": term_id(r["object"]) or "", "Term_name": text(r["object"].get("name")),
-             "Term_start": date(r["object"].get("start_date")), "Term_end": date(r["object"].get("end_date"))}
-            for r in rows]
-    return through_csv(csv.TERMS, "academic_sessions", "sections.csv",
-                       table(made, [r["uri"] for r in rows], TERM), location)
+    """Terms as the Clever CSV reader makes them from sections: a date that is not one is an error at
+    its field; a term without both dates makes no term (its sections have none), with a warning."""
+    records: list[Record] = []
+    errors: list[DataError] = []
+    warnings: list[str | Issue] = []
+    for r in rows:
+        obj, uri = r["object"], r["uri"]
+        dates: list[str] = []
+        for field in ("start_date", "end_date"):
+            value = date(obj.get(field))
+            try:
+                dates.append(f.us_date(value) if value else "")
+            except ValueError as exc:
+                errors.append(DataError(str(exc), uri, None, field))
+                break
+        else:
+            start, end = dates
+            name = text(obj.get("name")).strip()
+            if start and end:
+                records.append(csv.derived_term(csv.term_key(name, start, end), name, start, end))
+            else:
+                missing = "end_date" if start else "start_date"
+                warnings.append(Issue("a term needs both dates; no term is made (its sections have none)",
+                                      entity="academic_sessions", file=uri, column=missing))
+    return MappedBatch("academic_sessions", location, records, warnings=warnings, errors=errors)
 
 
 def map_courses(rows: Sequence[Row], location: str) -> MappedBatch:
     """A course per school and number, made from its sections there (their grades and subjects, the
-    first one's title), as the Clever CSV mapper makes them from sections.csv."""
-    made = []
+    first one's title), as the Clever CSV reader makes them from sections.csv."""
+    records: list[Record] = []
     for r in rows:
         course, sections = r.get("object") or {}, r["sections"]
         school = r["refs"].get(text(r["school"]))
         first = sections[0]
-        made.append({"_course": course_id(first, school, course), "School_id": sis(school) or unresolved(r["school"]),
-                     "Course_number": text(course.get("number")), "Course_name": text(course.get("name")),
-                     "Grade": ",".join(dict.fromkeys(g for s in sections if (g := text(s.get("grade"))))),
-                     "Subject": ",".join(dict.fromkeys(g for s in sections if (g := text(s.get("subject"))))),
-                     "_title": text(first.get("name")) or sis(first)})
-    return through_csv(csv.COURSES, "courses", "sections.csv", table(made, [r["uri"] for r in rows], COURSE), location)
+        records.append(csv.derived_course(
+            course_id(first, school, course), sis(school) or unresolved(r["school"]),
+            text(course.get("number")).strip(), text(course.get("name")).strip(), "",
+            [text(s.get("grade")) for s in sections], [text(s.get("subject")) for s in sections],
+            text(first.get("name")) or sis(first)))
+    return MappedBatch("courses", location, records)
 
 
 def map_sections(rows: Sequence[Row], location: str) -> MappedBatch:
@@ -447,23 +463,25 @@ def map_contacts(rows: Sequence[Row], location: str) -> MappedBatch:
     """One guardian per contact (per contact and student without an sis_id), linked to its students and
     belonging to their schools; the first relationship gives the kind and relationship, as the first
     of a contact's rows does in the CSV."""
-    made, uris = [], []
+    records: list[Record] = []
+    errors: list[DataError] = []
     for r in rows:
         obj, refs = r["object"], r.get("refs") or {}
         rels = {text(rel.get("student")): rel for rel in relationships(obj)}
+        name = full_name(obj)
+        if not name:
+            errors.append(DataError("required value is empty", r["uri"], None, "name"))
+            continue
         for key, students in contact_ids(obj, refs).items():
             first = rels[students[0]]
             schools = [s for sid in students for s in user_schools(r, refs.get(sid) or {}, "student")]
-            made.append({"_contact": key, "Contact_name": full_name(obj), "Contact_type": text(first.get("type")),
-                         "Contact_relationship": text(first.get("relationship")),
-                         "Contact_email": text(obj.get("email")),
-                         "Contact_phone": text(dig(obj, "roles.contact.phone")),
-                         "Contact_phone_type": text(dig(obj, "roles.contact.phone_type")),
-                         "Contact_sis_id": text(dig(obj, "roles.contact.sis_id")),
-                         "_students": ",".join(dict.fromkeys(person_id(refs.get(s), "student", s) for s in students)),
-                         "_schools": ",".join(dict.fromkeys(schools))})
-            uris.append(r["uri"])
-    return through_csv(csv.CONTACTS, "users", "students.csv", table(made, uris, CONTACT), location)
+            records.append(csv.contact_user(
+                key, name, text(first.get("type")).strip(), text(first.get("relationship")).strip(),
+                text(obj.get("email")).strip(), text(dig(obj, "roles.contact.phone")).strip(),
+                text(dig(obj, "roles.contact.phone_type")).strip(), text(dig(obj, "roles.contact.sis_id")).strip(),
+                list(dict.fromkeys(person_id(refs.get(s), "student", s) for s in students)),
+                list(dict.fromkeys(schools))))
+    return MappedBatch("users", location, records, errors=errors)
 
 
 def map_district_admins(rows: Sequence[Row], location: str) -> MappedBatch:

@@ -9,44 +9,61 @@ a file, so a first pass copies the few columns involved into a private temporary
 (indexed), and the streams are then produced from it with SQL and per-batch indexed lookups. Memory
 is bounded by a batch; the temporary file is removed when reading ends.
 
+What is derived (terms, courses, guardians) is built as records straight from the joined columns
+(``clever-csv+records`` batches, at the line of the first row it came from), never written out as
+CSV text to be parsed again; lists a reader adds to a file's own rows (a teacher's schools, a
+student's contacts) travel as JSON. A district whose vendor asked for a ``courses.csv`` gets its
+courses from it; a section naming a course the file lacks still gets one, derived, with a warning.
+
 Every Clever drop is a full snapshot (Clever has no deltas), so every stream is ``bulk``.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from rostersync.batches import RawBatch
 from rostersync.bundlefiles import BATCH_ROWS, Bundle, read_csv
+from rostersync.errors import DataError
 from rostersync.formats.clever_csv import (
     CLEVER,
     CO_TEACHERS,
-    CONTACTS,
-    COURSES,
+    RECORDS,
     SECTION_TEACHERS,
-    TERMS,
     contact_key,
+    contact_user,
     course_key,
+    derived_course,
+    derived_term,
     person_id,
+    term_dates,
     term_key,
 )
 from rostersync.formats.oneroster_bundle import BundlePlan, PlannedFile, bundle_incomplete
+from rostersync.issues import Issue
+from rostersync.model import Record
 
-#: Clever's files in reading order -> canonical entity; staff.csv is optional.
+#: what a derived stream's builder makes of one joined row
+Built = Record | tuple[Record, Issue] | DataError
+
+#: Clever's files in reading order -> canonical entity; staff.csv and courses.csv are optional.
 CLEVER_FILES: dict[str, str] = {
     "schools.csv": "orgs",
+    "courses.csv": "courses",
     "sections.csv": "classes",
     "teachers.csv": "users",
     "staff.csv": "users",
     "students.csv": "users",
     "enrollments.csv": "enrollments",
 }
-OPTIONAL = frozenset({"staff.csv"})
+OPTIONAL = frozenset({"staff.csv", "courses.csv"})
 PURPOSE = {
     "schools.csv": "the schools (every other file refers to them by School_id)",
     "students.csv": "students, one row per student and contact",
@@ -84,10 +101,15 @@ def read_clever(bundle: Bundle, plan: BundlePlan, *, demographics: bool) -> Iter
         try:
             index.scan_sections(read("sections.csv", "classes"))
             index.scan_students(read("students.csv", "users"))
+            courses = names.get("courses.csv")
+            if courses:
+                index.scan_courses(read("courses.csv", "courses"))
             sections, students = names["sections.csv"], names["students.csv"]
             yield from read("schools.csv", "orgs")
             yield from index.terms(sections)
-            yield from index.courses(sections)
+            if courses:
+                yield from read("courses.csv", "courses")
+            yield from index.courses(sections, listed=courses)
             yield from read("sections.csv", "classes")
             yield from index.with_schools(read("teachers.csv", "users"))
             if "staff.csv" in names:
@@ -111,6 +133,11 @@ def _get(row: Sequence[str], i: int | None) -> str:
     return row[i].strip() if i is not None else ""
 
 
+def _ids(value: str | None) -> list[str]:
+    """A ``json_group_array`` of ids, without the NULL a missing value adds."""
+    return [v for v in json.loads(value or "[]") if v]
+
+
 class CleverIndex:
     """The columns that need joining, in a private SQLite file."""
 
@@ -126,6 +153,7 @@ class CleverIndex:
             CREATE TABLE students (student TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID;
             CREATE TABLE contacts (contact TEXT, student TEXT, school TEXT, line INTEGER, name TEXT, type TEXT,
                                    relationship TEXT, email TEXT, phone TEXT, phone_type TEXT, sis TEXT);
+            CREATE TABLE listed_courses (course TEXT PRIMARY KEY) WITHOUT ROWID;
         """)
 
     def _insert(self, sql: str, rows: list[tuple]) -> None:
@@ -144,10 +172,12 @@ class CleverIndex:
             rows, links = [], []
             for line, row in batch.rows:
                 s, sch, num, nm = _get(row, sec), _get(row, school), _get(row, number), _get(row, name)
-                ts, te, tn = _get(row, tstart), _get(row, tend), _get(row, tname)
+                tn = _get(row, tname)
+                dates = term_dates(_get(row, tstart), _get(row, tend))
+                start, end = dates or (None, None)
                 rows.append((line, course_key(sch, num, nm, s), sch, num, nm, _get(row, desc),
                              _get(row, grade) or None, _get(row, subject) or None, _get(row, title) or s,
-                             term_key(tn, ts, te), tn, ts, te))
+                             term_key(tn, *dates) if dates else None, tn, start, end))
                 links.extend((person_id("teacher", t), sch) for i in teachers if (t := _get(row, i)))
             self._insert("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self._insert("INSERT OR IGNORE INTO teacher_schools VALUES (?, ?)", links)
@@ -170,41 +200,75 @@ class CleverIndex:
             self._insert("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
         self.conn.execute("CREATE INDEX contacts_student ON contacts (student)")
 
+    def scan_courses(self, batches: Iterator[RawBatch]) -> None:
+        """The ids courses.csv gives its courses (so sections naming them need no derived course)."""
+        for batch in batches:
+            school, number, name = _columns(batch, ("School_id", "Course_number", "Course_name"))
+            keys = [(course_key(_get(row, school), _get(row, number), _get(row, name), ""),)
+                    for _line, row in batch.rows if _get(row, number) or _get(row, name)]
+            self._insert("INSERT OR IGNORE INTO listed_courses VALUES (?)", keys)
+
     # -- derived streams ----------------------------------------------------------------------------
-    def _stream(self, sql: str, header: tuple[str, ...], format: str, entity: str,
-                location: str) -> Iterator[RawBatch]:
-        """Rows of ``sql`` (key, line, fields...) as batches; at least one, so the entity is declared."""
+    def _records(self, sql: str, entity: str, location: str,
+                 build: Callable[[tuple[Any, ...]], Built]) -> Iterator[RawBatch]:
+        """Batches of ``build(row)`` for the rows of ``sql`` (whose second column is the line): a record,
+        a record with a warning, or a DataError refusing the row. At least one batch, so the entity
+        is declared even when nothing is derived."""
         cursor = self.conn.execute(sql)
         first = True
         while True:
             chunk = cursor.fetchmany(BATCH_ROWS)
             if chunk or first:
-                rows = [(r[1], ["" if v is None else str(v) for v in (r[0], *r[2:])]) for r in chunk]
-                yield RawBatch(format, entity, location, rows, "bulk", header)
+                rows: list[tuple[int, Record]] = []
+                warnings: list[Issue] = []
+                errors: list[DataError] = []
+                for found in chunk:
+                    made = build(found)
+                    if isinstance(made, DataError):
+                        errors.append(made)
+                    elif isinstance(made, tuple):
+                        warnings.append(made[1])
+                        rows.append((found[1], made[0]))
+                    else:
+                        rows.append((found[1], made))
+                yield RawBatch(RECORDS, entity, location, rows, "bulk", (), warnings, errors)
             first = False
             if len(chunk) < BATCH_ROWS:
                 return
 
     def terms(self, location: str) -> Iterator[RawBatch]:
-        return self._stream(
+        return self._records(
             "SELECT term, min(line), term_name, term_start, term_end FROM sections WHERE term IS NOT NULL "
-            "GROUP BY term ORDER BY min(line)",
-            ("_term", "Term_name", "Term_start", "Term_end"), TERMS, "academic_sessions", location)
+            "GROUP BY term ORDER BY min(line)", "academic_sessions", location,
+            lambda r: derived_term(r[0], r[2], r[3], r[4]))
 
-    def courses(self, location: str) -> Iterator[RawBatch]:
-        return self._stream(
-            "SELECT course, min(line), school, number, name, description, group_concat(DISTINCT grade), "
-            "group_concat(DISTINCT subject), title FROM sections GROUP BY course ORDER BY min(line)",
-            ("_course", "School_id", "Course_number", "Course_name", "Course_description", "Grade", "Subject",
-             "_title"), COURSES, "courses", location)
+    def courses(self, location: str, listed: str | None = None) -> Iterator[RawBatch]:
+        """Courses made from sections; with a courses.csv (``listed``: its name) only those it lacks."""
+        where = "WHERE course NOT IN (SELECT course FROM listed_courses) " if listed else ""
+
+        def build(r: tuple[Any, ...]) -> Built:
+            course = derived_course(r[0], r[2], r[3], r[4], r[5], _ids(r[6]), _ids(r[7]), r[8])
+            if not listed:
+                return course
+            return (course, Issue(f"course {r[0]!r} is not in {listed}; made from the sections naming it",
+                                  code="course_not_listed", entity="courses", file=location, line=r[1],
+                                  column="Course_number"))
+
+        return self._records(
+            "SELECT course, min(line), school, number, name, description, json_group_array(DISTINCT grade), "
+            f"json_group_array(DISTINCT subject), title FROM sections {where}GROUP BY course ORDER BY min(line)",
+            "courses", location, build)
 
     def contacts(self, location: str) -> Iterator[RawBatch]:
-        return self._stream(
+        def build(r: tuple[Any, ...]) -> Built:
+            if not r[2]:
+                return DataError("required value is empty", location, r[1], "Contact_name")
+            return contact_user(r[0], *r[2:9], _ids(r[9]), _ids(r[10]))
+
+        return self._records(
             "SELECT contact, min(line), name, type, relationship, email, phone, phone_type, sis, "
-            "group_concat(DISTINCT student), group_concat(DISTINCT school) FROM contacts "
-            "GROUP BY contact ORDER BY min(line)",
-            ("_contact", "Contact_name", "Contact_type", "Contact_relationship", "Contact_email", "Contact_phone",
-             "Contact_phone_type", "Contact_sis_id", "_students", "_schools"), CONTACTS, "users", location)
+            "json_group_array(DISTINCT student), json_group_array(DISTINCT school) FROM contacts "
+            "GROUP BY contact ORDER BY min(line)", "users", location, build)
 
     # -- per-batch lookups ----------------------------------------------------------------------------
     def _lookup(self, sql: str, keys: list[str]) -> dict[str, tuple]:
@@ -216,22 +280,23 @@ class CleverIndex:
         return found
 
     def with_schools(self, batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
-        """teachers.csv rows + ``_schools``: the schools of every section they teach."""
+        """teachers.csv rows + ``_schools``: the schools of every section they teach (a JSON list)."""
         for batch in batches:
             (tid,) = _columns(batch, ("Teacher_id",))
             if tid is None:
                 yield batch
                 continue
             ids = [person_id("teacher", row[tid]) for _line, row in batch.rows]
-            found = self._lookup("SELECT teacher, group_concat(school) FROM teacher_schools "
+            found = self._lookup("SELECT teacher, json_group_array(school) FROM teacher_schools "
                                  "WHERE teacher IN ({}) GROUP BY teacher", ids)
-            rows = [(line, [*row, (found.get(i) or ("",))[0]]) for (line, row), i in zip(batch.rows, ids, strict=True)]
+            rows = [(line, [*row, (found.get(i) or ("[]",))[0]])
+                    for (line, row), i in zip(batch.rows, ids, strict=True)]
             yield attrs.evolve(batch, rows=rows, header=(*batch.header, "_schools"))
 
     def first_rows(self, batches: Iterator[RawBatch], *, with_contacts: bool) -> Iterator[RawBatch]:
         """students.csv without the repeated rows of students with several contacts (the first row of
-        each student is kept), plus ``_contacts``: the ids of the student's contacts."""
-        sql = ("SELECT s.student, s.line, (SELECT group_concat(DISTINCT c.contact) FROM contacts c "
+        each student is kept), plus ``_contacts``: the ids of the student's contacts (a JSON list)."""
+        sql = ("SELECT s.student, s.line, (SELECT json_group_array(DISTINCT c.contact) FROM contacts c "
                "WHERE c.student = 'student:' || s.student) FROM students s WHERE s.student IN ({})")
         for batch in batches:
             (sid,) = _columns(batch, ("Student_id",))
@@ -243,7 +308,7 @@ class CleverIndex:
             for line, row in batch.rows:
                 first, contacts = found.get(row[sid].strip(), (line, None))
                 if first == line:
-                    rows.append((line, [*row, contacts or ""]) if with_contacts else (line, row))
+                    rows.append((line, [*row, contacts or "[]"]) if with_contacts else (line, row))
             header = (*batch.header, "_contacts") if with_contacts else batch.header
             yield attrs.evolve(batch, rows=rows, header=header)
 

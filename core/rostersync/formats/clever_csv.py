@@ -12,10 +12,13 @@ number in two files is two people. Sections and schools keep their ids. Derived 
 readable ids: courses ``course:<school>:<Course_number>``, terms ``term:<start>:<end>:<name>``,
 enrollments ``<section>:<user>``.
 
-Clever has no courses, terms or teacher enrollments of its own: the bundle reader
-(:mod:`rostersync.formats.clever_bundle`) derives them from sections.csv and groups each student's
-contacts, and sends them here as streams of their own (``clever-csv+courses``, ``+terms``,
-``+contacts``, ``+section-teachers``). Demographic columns (DOB, Gender, Race, Hispanic_Latino,
+Clever has no terms or teacher enrollments of its own, and courses only when a vendor asks the
+district for a ``courses.csv``: the bundle reader (:mod:`rostersync.formats.clever_bundle`) derives
+them from sections.csv and groups each student's contacts into guardians. Terms, derived courses
+and guardians are built here as records (:func:`derived_term`, :func:`derived_course`,
+:func:`contact_user`) from the reader's joined columns and sent in ``clever-csv+records`` batches,
+never re-written as CSV text to be parsed again; teacher enrollments come as a
+``clever-csv+section-teachers`` stream of sections.csv. Demographic columns (DOB, Gender, Race, Hispanic_Latino,
 Ell/Frl/IEP status, Home_language) never reach ``users.extra``: they go to the demographics table,
 which is opt-in.
 """
@@ -23,7 +26,8 @@ which is opt-in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rostersync import hookimpl
@@ -32,6 +36,7 @@ from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats.columns import Column, FileSpec, RowProblem, map_rows
 from rostersync.formats.oneroster_csv import grades_finish
+from rostersync.grades import normalise_grades
 from rostersync.model import (
     AcademicSession,
     Class,
@@ -45,9 +50,9 @@ from rostersync.model import (
 )
 
 CLEVER = "clever-csv"
-COURSES = CLEVER + "+courses"
-TERMS = CLEVER + "+terms"
-CONTACTS = CLEVER + "+contacts"
+#: batches whose rows are ``(line, record)`` pairs the bundle reader built itself (terms, derived courses,
+#: guardians): passed through as they are
+RECORDS = CLEVER + "+records"
 SECTION_TEACHERS = CLEVER + "+section-teachers"
 
 CO_TEACHERS = tuple(f"Teacher_{n}_id" for n in range(2, 11))
@@ -55,8 +60,6 @@ DEMOGRAPHIC = frozenset({"DOB", "Gender", "Race", "Hispanic_Latino", "Ell_status
                          "Home_language"})
 CONTACT_COLUMNS = ("Contact_name", "Contact_type", "Contact_relationship", "Contact_email", "Contact_phone",
                    "Contact_phone_type", "Contact_sis_id")
-TERM_COLUMNS = ("Term_name", "Term_start", "Term_end")
-COURSE_COLUMNS = ("Course_number", "Course_name", "Course_description")
 
 
 def person_id(kind: str, raw: str) -> str:
@@ -73,19 +76,23 @@ def course_key(school: str, number: str, name: str, section: str) -> str:
     return f"course:section:{section.strip()}"
 
 
-def term_key(name: str, start: str, end: str) -> str | None:
-    """A term per (start, end, name); None when the section gives no dates (no term can be made)."""
-    start, end = start.strip(), end.strip()
-    if not start or not end:
-        return None
-    return f"term:{_iso_or_raw(start)}:{_iso_or_raw(end)}:{name.strip()}"
-
-
-def _iso_or_raw(value: str) -> str:
+def term_dates(start: str, end: str) -> tuple[str, str] | None:
+    """A section's Term_start and Term_end as ISO dates; None when either is blank or not a date (a
+    section without a term, or a row refused by the sections mapping, which names the bad cell)."""
     try:
-        return f.us_date(value)
+        return (f.us_date(start), f.us_date(end)) if start.strip() and end.strip() else None
     except ValueError:
-        return value
+        return None
+
+
+def term_key(name: str, start: str, end: str) -> str:
+    """A term per (ISO start, ISO end, name)."""
+    return f"term:{start}:{end}:{name.strip()}"
+
+
+def json_ids(value: str) -> tuple[str, ...]:
+    """A reader-appended column holding a JSON list of ids (``_schools``, ``_contacts``)."""
+    return tuple(json.loads(value))
 
 
 def contact_key(sis_id: str, student: str, name: str) -> str:
@@ -143,7 +150,7 @@ TEACHERS = _person(
     Column("Teacher_number", "identifier"),
     Column("State_teacher_id", "_state"),
     Column("Teacher_email", "email"),
-    Column("_schools", "_schools", f.id_list),
+    Column("_schools", "_schools", json_ids),
 )
 STAFF = _person("Staff_id", Column("Staff_email", "email"), Column("Role", "_role"))
 STUDENTS = _person(
@@ -152,7 +159,7 @@ STUDENTS = _person(
     Column("State_id", "_state"),
     Column("Student_email", "email"),
     Column("Grade", "grades", f.id_list),
-    Column("_contacts", "agent_sourced_ids", f.id_list),
+    Column("_contacts", "agent_sourced_ids", json_ids),
     not_extra=(*DEMOGRAPHIC, *CONTACT_COLUMNS),
 )
 
@@ -175,37 +182,25 @@ def _people_finish(kind: str, role: str):  # type: ignore[no-untyped-def]
     return finish
 
 
-# -- contacts (one record per contact, merged across rows and siblings by the reader) -------------
-CONTACTS_SPEC = _spec(
-    User,
-    Column("_contact", "sourced_id", f.ident, required=True),
-    Column("Contact_name", "_name", required=True),
-    Column("Contact_relationship", "_relationship"),
-    Column("Contact_email", "email"),
-    Column("Contact_phone", "phone"),
-    Column("Contact_sis_id", "_sis"),
-    Column("_students", "agent_sourced_ids", f.id_list, required=True),
-    Column("_schools", "org_sourced_ids", f.id_list, required=True),
-    extra_only=("Contact_type", "Contact_phone_type"),
-)
-
+# -- contacts: one guardian per contact, merged across rows and siblings by the reader -------------
 PARENT = frozenset({"parent", "mother", "father", "stepparent", "step-parent", "stepmother", "stepfather"})
 RELATIVE = frozenset({"grandparent", "grandmother", "grandfather", "aunt/uncle", "aunt", "uncle", "sibling",
                       "brother", "sister", "relative", "cousin"})
 
 
-def contacts_finish(values: dict[str, Any]) -> list[str]:
-    """Split Contact_name into given/family names; the relationship decides parent, relative or guardian."""
-    name = " ".join(values.pop("_name").split())
+def contact_user(key: str, name: str, kind: str, relationship: str, email: str, phone: str, phone_type: str,
+                 sis: str, students: Sequence[str], schools: Sequence[str]) -> User:
+    """A guardian from a contact's columns (stripped; ``name`` not blank): Contact_name split into
+    given and family names, the relationship deciding parent, relative or guardian."""
+    name = " ".join(name.split())
     given, _, family = name.rpartition(" ")
-    values["given_name"], values["family_name"] = (given, family) if given else (name, name)
-    raw = values.pop("_relationship", "") or ""
-    relationship = raw.strip().lower()
-    values["role"] = "parent" if relationship in PARENT else "relative" if relationship in RELATIVE else "guardian"
-    if raw:
-        values["extra"] = {**values.get("extra", {}), "Contact_relationship": raw}
-    _user_ids(values)
-    return []
+    rel = relationship.lower()
+    extra = {k: v for k, v in (("Contact_type", kind), ("Contact_phone_type", phone_type),
+                               ("Contact_relationship", relationship)) if v}
+    return User(key, role="parent" if rel in PARENT else "relative" if rel in RELATIVE else "guardian",
+                given_name=given or name, family_name=family if given else name, email=email or None,
+                phone=phone or None, user_ids=(UserId("sis_id", sis),) if sis else (),
+                agent_sourced_ids=tuple(students), org_sourced_ids=tuple(schools), extra=extra)
 
 
 # -- demographics (opt-in) --------------------------------------------------------------------------
@@ -267,8 +262,8 @@ SECTIONS = _spec(
     Column("Course_number", "_course_number"),
     Column("Course_name", "_course_name"),
     Column("Term_name", "_term_name"),
-    Column("Term_start", "_term_start"),
-    Column("Term_end", "_term_end"),
+    Column("Term_start", "_term_start", f.us_date),
+    Column("Term_end", "_term_end", f.us_date),
     not_extra=(*CO_TEACHERS, "Course_description"),
 )
 
@@ -288,7 +283,7 @@ def sections_finish(values: dict[str, Any]) -> list[str]:
     values["course_sourced_id"] = course_key(school, number, course, section)
     values["title"] = section_title(values.pop("_name", ""), course, values.get("class_code") or "", section)
     name, start, end = values.pop("_term_name", ""), values.pop("_term_start", ""), values.pop("_term_end", "")
-    term = term_key(name, start, end)
+    term = term_key(name, start, end) if start and end else None
     values["term_sourced_ids"] = (term,) if term else ()
     subjects = values.get("subjects") or ()
     values["class_type"] = "homeroom" if any(s.lower().startswith("homeroom") for s in subjects) else "scheduled"
@@ -298,40 +293,46 @@ def sections_finish(values: dict[str, Any]) -> list[str]:
     return warnings
 
 
-COURSES_SPEC = _spec(
+def _cells(cells: Iterable[str | None]) -> tuple[str, ...]:
+    """The distinct items of list cells (``Grade`` may say ``6,7``) of several sections, in order."""
+    return tuple(dict.fromkeys(item for cell in cells if cell for item in f.id_list(cell)))
+
+
+def derived_course(key: str, school: str, number: str, name: str, description: str, grades: Iterable[str | None],
+                   subjects: Iterable[str | None], title: str) -> Course:
+    """A course made from its sections (Clever sends none): numbered and named as they say, with the
+    grades and subjects of all of them. Untitled, it takes its number or its first section's title."""
+    codes, raw, _unknown = normalise_grades(_cells(grades))  # each section already warned about its grades
+    return Course(key, org_sourced_id=school, course_code=number or None, title=name or number or title or key,
+                  grades=codes, grades_raw=raw, subjects=_cells(subjects),
+                  extra={"Course_description": description} if description else {})
+
+
+def derived_term(key: str, name: str, start: str, end: str) -> AcademicSession:
+    """A term made from its sections' Term_name, Term_start and Term_end (ISO dates)."""
+    return AcademicSession(key, title=name or f"{start} to {end}", type="term", start_date=start, end_date=end,
+                           school_year=end[:4])
+
+
+# -- courses.csv: sent by districts whose vendors ask for one; sections refer to it by Course_number -----
+COURSES_FILE = _spec(
     Course,
-    Column("_course", "sourced_id", f.ident, required=True),
     Column("School_id", "org_sourced_id", f.ident, required=True),
     Column("Course_number", "course_code"),
     Column("Course_name", "title"),
     Column("Grade", "grades", f.id_list),
     Column("Subject", "subjects", f.id_list),
-    Column("_title", "_title"),
-    extra_only=("Course_description",),
 )
 
 
-def courses_finish(values: dict[str, Any]) -> list[str]:
-    fallback = values.pop("_title", None)
-    values.setdefault("title", values.get("course_code") or fallback or values["sourced_id"])
+def courses_file_finish(values: dict[str, Any]) -> list[str]:
+    """The course's id is the one its sections derive (``course:<School_id>:<Course_number>``)."""
+    number, name = values.get("course_code") or "", values.get("title") or ""
+    if not number.strip() and not name.strip():
+        raise RowProblem("Course_number", "a course needs a Course_number (or at least a Course_name)")
+    values["sourced_id"] = course_key(values["org_sourced_id"], number, name, "")
+    values.setdefault("title", number.strip())
     return grades_finish(values)
-
-
-TERMS_SPEC = _spec(
-    AcademicSession,
-    Column("_term", "sourced_id", f.ident, required=True),
-    Column("Term_name", "title"),
-    Column("Term_start", "start_date", f.us_date, required=True),
-    Column("Term_end", "end_date", f.us_date, required=True),
-    extra_only=(),
-)
-
-
-def terms_finish(values: dict[str, Any]) -> list[str]:
-    values["type"] = "term"
-    values.setdefault("title", f"{values['start_date']} to {values['end_date']}")
-    values["school_year"] = values["end_date"][:4]
-    return []
 
 
 # -- enrollments: students from enrollments.csv, teachers from sections.csv -----------------------
@@ -386,10 +387,15 @@ MAPPINGS: dict[tuple[str, str, str], tuple[FileSpec, Any]] = {
     (CLEVER, "demographics", "students.csv"): (DEMOGRAPHICS, demographics_finish),
     (CLEVER, "classes", "sections.csv"): (SECTIONS, sections_finish),
     (CLEVER, "enrollments", "enrollments.csv"): (ENROLLMENTS, enrollments_finish),
-    (CONTACTS, "users", "students.csv"): (CONTACTS_SPEC, contacts_finish),
-    (COURSES, "courses", "sections.csv"): (COURSES_SPEC, courses_finish),
-    (TERMS, "academic_sessions", "sections.csv"): (TERMS_SPEC, terms_finish),
+    (CLEVER, "courses", "courses.csv"): (COURSES_FILE, courses_file_finish),
 }
+
+
+def pass_records(batch: RawBatch) -> MappedBatch:
+    """A batch of ``(line, record)`` pairs the bundle reader built: already canonical, already checked."""
+    lines = [line for line, _record in batch.rows]
+    return MappedBatch(batch.entity, batch.location, [record for _line, record in batch.rows], batch.mode,
+                       batch.warnings, lines, batch.errors)
 
 
 def map_batch(batch: RawBatch) -> MappedBatch | None:
@@ -408,7 +414,6 @@ def map_batch(batch: RawBatch) -> MappedBatch | None:
 @hookimpl
 def rostersync_register_formats(register):  # type: ignore[no-untyped-def]
     register(Format(CLEVER, "Clever CSV (schools, students, teachers, staff, sections, enrollments)", map_batch))
-    register(Format(COURSES, "Clever CSV: courses derived from sections.csv", map_batch))
-    register(Format(TERMS, "Clever CSV: terms derived from sections.csv", map_batch))
-    register(Format(CONTACTS, "Clever CSV: guardians from students.csv's contact columns", map_batch))
+    register(Format(RECORDS, "Clever CSV: terms, courses and guardians the bundle reader derived, as records",
+                    pass_records))
     register(Format(SECTION_TEACHERS, "Clever CSV: co-teacher enrollments from sections.csv", map_batch))
