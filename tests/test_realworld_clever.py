@@ -165,3 +165,37 @@ def test_clever_courses_csv_row_without_number_or_name_is_refused(cli, project, 
     assert "courses.csv:3:Course_number: a course needs a Course_number (or at least a Course_name)" in run["error"]
     code, report = _validate(cli, drop)
     assert code == 1 and [(g["file"], g["column"]) for g in report["errors"]] == [("courses.csv", "Course_number")]
+
+
+# -- item 7: a student enrolled at a second school of the district -----------------------------------
+def two_school_drop(folder):  # type: ignore[no-untyped-def]
+    return clever_drop(folder, {
+        "schools.csv": [("S1", "Oak Elementary", "101"), ("S2", "Pine Middle", "201")],
+        "teachers.csv": [("S1", "T1", "t1@example.org", "Ann", "Lee"), ("S2", "T2", "t2@example.org", "Bo", "Kim")],
+        "sections.csv": [("S1", "SEC1", "T1", "Math 5", "M5", "Math 5", "Year", "8/17/26", "6/11/27"),
+                         ("S2", "SEC2", "T2", "Band", "B1", "Band", "Year", "8/17/26", "6/11/27")],
+        "students.csv": [("S1", "100", "Zoe", "Adams", "5", "", "Mary Adams", "Mother", "C1"),
+                         ("S2", "200", "Max", "Brown", "7", "", "", "", "")],
+        # Zoe (of S1) takes band at S2 with Max
+        "enrollments.csv": [("S1", "SEC1", "100"), ("S2", "SEC2", "100"), ("S2", "SEC2", "200")],
+    })
+
+
+def test_scoped_clever_sync_keeps_a_students_enrollment_at_a_second_school(cli, project, tmp_path, db_path):
+    drop = two_school_drop(tmp_path / "drop")
+    add_school(cli, "pine", drop, "S2")
+    run = sync(cli, "pine")
+    assert run["status"] == "ok", run["error"]
+    band = query(db_path, "SELECT e.user_sourced_id, u.given_name FROM enrollments e JOIN users u "
+                          "ON u.sourced_id = e.user_sourced_id WHERE e.class_sourced_id='SEC2' ORDER BY 1")
+    assert band == [("student:100", "Zoe"), ("student:200", "Max"), ("teacher:T2", "Bo")]
+    zoe = row(db_path, "users", "student:100")
+    assert (json.loads(zoe["org_sourced_ids"]), zoe["primary_org_sourced_id"]) == (["S1", "S2"], "S1")
+    # her guardian follows her to Pine; Oak's section stays out of Pine's roster
+    mary = row(db_path, "users", "contact:C1")
+    assert sorted(json.loads(mary["org_sourced_ids"])) == ["S1", "S2"]
+    assert query(db_path, "SELECT sourced_id FROM classes") == [("SEC2",)]
+    assert not [w for w in warnings(cli, run["run"]) if "skipped" in w]
+
+    code, report = _validate(cli, drop)
+    assert code == 0 and report["counts"]["enrollments"] == {"rows": 5, "valid": 5}

@@ -9,6 +9,12 @@ a file, so a first pass copies the few columns involved into a private temporary
 (indexed), and the streams are then produced from it with SQL and per-batch indexed lookups. Memory
 is bounded by a batch; the temporary file is removed when reading ends.
 
+A student belongs to their School_id and to the school of every section they are enrolled in (a
+fifth-grader taking band at the middle school), as a teacher belongs to the schools they teach at,
+so a sync scoped to the second school keeps the student with the enrollment; their guardians
+follow them. enrollments.csv is therefore read before the people files, noting each student's
+schools as its batches pass.
+
 What is derived (terms, courses, guardians) is built as records straight from the joined columns
 (``clever-csv+records`` batches, at the line of the first row it came from), never written out as
 CSV text to be parsed again; lists a reader adds to a file's own rows (a teacher's schools, a
@@ -111,6 +117,8 @@ def read_clever(bundle: Bundle, plan: BundlePlan, *, demographics: bool) -> Iter
                 yield from read("courses.csv", "courses")
             yield from index.courses(sections, listed=courses)
             yield from read("sections.csv", "classes")
+            yield from index.note_schools(read("enrollments.csv", "enrollments"))
+            yield from _quiet(read("sections.csv", "enrollments", SECTION_TEACHERS))
             yield from index.with_schools(read("teachers.csv", "users"))
             if "staff.csv" in names:
                 yield from read("staff.csv", "users")
@@ -118,8 +126,6 @@ def read_clever(bundle: Bundle, plan: BundlePlan, *, demographics: bool) -> Iter
             yield from index.contacts(students)
             if demographics:
                 yield from _quiet(index.first_rows(read("students.csv", "demographics"), with_contacts=False))
-            yield from read("enrollments.csv", "enrollments")
-            yield from _quiet(read("sections.csv", "enrollments", SECTION_TEACHERS))
         finally:
             index.close()
 
@@ -154,6 +160,7 @@ class CleverIndex:
             CREATE TABLE contacts (contact TEXT, student TEXT, school TEXT, line INTEGER, name TEXT, type TEXT,
                                    relationship TEXT, email TEXT, phone TEXT, phone_type TEXT, sis TEXT);
             CREATE TABLE listed_courses (course TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE enrolled_schools (student TEXT, school TEXT, PRIMARY KEY (student, school)) WITHOUT ROWID;
         """)
 
     def _insert(self, sql: str, rows: list[tuple]) -> None:
@@ -267,8 +274,20 @@ class CleverIndex:
 
         return self._records(
             "SELECT contact, min(line), name, type, relationship, email, phone, phone_type, sis, "
-            "json_group_array(DISTINCT student), json_group_array(DISTINCT school) FROM contacts "
-            "GROUP BY contact ORDER BY min(line)", "users", location, build)
+            "json_group_array(DISTINCT student), json_group_array(DISTINCT school) FROM ("
+            " SELECT * FROM contacts UNION ALL"  # a contact's schools: its students' and where they are enrolled
+            " SELECT c.contact, c.student, e.school, c.line, c.name, c.type, c.relationship, c.email, c.phone,"
+            " c.phone_type, c.sis FROM contacts c JOIN enrolled_schools e ON e.student = c.student"
+            ") GROUP BY contact ORDER BY min(line)", "users", location, build)
+
+    def note_schools(self, batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
+        """Pass enrollments.csv through, noting each student's (student, School_id) pairs."""
+        for batch in batches:
+            student, school = _columns(batch, ("Student_id", "School_id"))
+            if student is not None and school is not None:
+                pairs = {(person_id("student", row[student]), row[school].strip()) for _line, row in batch.rows}
+                self._insert("INSERT OR IGNORE INTO enrolled_schools VALUES (?, ?)", list(pairs))
+            yield batch
 
     # -- per-batch lookups ----------------------------------------------------------------------------
     def _lookup(self, sql: str, keys: list[str]) -> dict[str, tuple]:
@@ -295,9 +314,11 @@ class CleverIndex:
 
     def first_rows(self, batches: Iterator[RawBatch], *, with_contacts: bool) -> Iterator[RawBatch]:
         """students.csv without the repeated rows of students with several contacts (the first row of
-        each student is kept), plus ``_contacts``: the ids of the student's contacts (a JSON list)."""
+        each student is kept), plus ``_contacts`` and ``_schools``: the ids of the student's contacts
+        and the schools of the sections they are enrolled in (JSON lists)."""
         sql = ("SELECT s.student, s.line, (SELECT json_group_array(DISTINCT c.contact) FROM contacts c "
-               "WHERE c.student = 'student:' || s.student) FROM students s WHERE s.student IN ({})")
+               "WHERE c.student = 'student:' || s.student), (SELECT json_group_array(e.school) FROM "
+               "enrolled_schools e WHERE e.student = 'student:' || s.student) FROM students s WHERE s.student IN ({})")
         for batch in batches:
             (sid,) = _columns(batch, ("Student_id",))
             if sid is None:
@@ -306,10 +327,10 @@ class CleverIndex:
             found = self._lookup(sql, [row[sid].strip() for _line, row in batch.rows])
             rows = []
             for line, row in batch.rows:
-                first, contacts = found.get(row[sid].strip(), (line, None))
+                first, contacts, schools = found.get(row[sid].strip(), (line, None, None))
                 if first == line:
-                    rows.append((line, [*row, contacts or "[]"]) if with_contacts else (line, row))
-            header = (*batch.header, "_contacts") if with_contacts else batch.header
+                    rows.append((line, [*row, contacts or "[]", schools or "[]"]) if with_contacts else (line, row))
+            header = (*batch.header, "_contacts", "_schools") if with_contacts else batch.header
             yield attrs.evolve(batch, rows=rows, header=header)
 
     def close(self) -> None:

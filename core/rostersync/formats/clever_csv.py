@@ -160,6 +160,7 @@ STUDENTS = _person(
     Column("Student_email", "email"),
     Column("Grade", "grades", f.id_list),
     Column("_contacts", "agent_sourced_ids", json_ids),
+    Column("_schools", "_schools", json_ids),
     not_extra=(*DEMOGRAPHIC, *CONTACT_COLUMNS),
 )
 
