@@ -284,7 +284,7 @@ def test_a_student_without_an_enrollment_row_is_left_out_with_a_warning(cli, pro
     add_school(cli, "district", bundle, format="tyler-sis-dw")
     run = sync(cli, "district")
     assert run["status"] == "ok" and _inserted(run) == {"orgs": 2, "users": 20}
-    assert any(w.startswith("DWStudents.csv:22:") and "'1099' has no school" in w for w in warnings(cli, run["run"]))
+    assert any(w.startswith("DWStudents.csv:22:") and "'1099' has no known org" in w for w in warnings(cli, run["run"]))
 
 
 def test_a_zipped_extract_reads_the_same(cli, project, tmp_path):

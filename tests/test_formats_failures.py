@@ -93,15 +93,17 @@ def test_duplicate_policy_skip_keeps_the_first_row_and_warns(cli, school_with_bu
             "sourcedIds must be unique") in warnings(cli, run["run"])
 
 
-def test_student_with_no_school_is_skipped_by_default_and_refused_on_request(cli, project, bundle, db_path):
+def test_student_with_no_known_org_is_skipped_by_default_and_refused_on_request(cli, project, bundle, db_path):
     def edit(rows):
         for r in rows:
             if r["sourcedId"] == "le-stu-0001":
                 r["orgSourcedIds"] = "dist-maple,sch-lincoln"  # a district and a school: fine
             if r["sourcedId"] == "le-stu-0002":
-                r["orgSourcedIds"] = "sch-nowhere,sch-lincoln"  # one school that exists is enough
+                r["orgSourcedIds"] = "sch-nowhere,sch-lincoln"  # one org that exists is enough
+            if r["sourcedId"] == "le-stu-0004":
+                r["orgSourcedIds"] = "dist-maple"  # no school, but a known org: kept (issue 15)
             if r["sourcedId"] == "le-stu-0003":
-                r["orgSourcedIds"] = "dist-maple"  # no school at all
+                r["orgSourcedIds"] = "sch-nowhere"  # no known org at all
         return rows
 
     edit_csv(bundle / "users.csv", edit)
@@ -111,9 +113,10 @@ def test_student_with_no_school_is_skipped_by_default_and_refused_on_request(cli
     run = sync(cli, "district")
     assert run["status"] == "ok"
     issues = warnings(cli, run["run"])
-    assert (f"users.csv:{line}:orgSourcedIds: student 'le-stu-0003' has no school: none of its orgs (dist-maple) is "
-            f"a school in this bundle; row skipped") in issues
-    assert not [w for w in issues if "le-stu-0001" in w or "le-stu-0002" in w]
+    assert (f"users.csv:{line}:orgSourcedIds: student 'le-stu-0003' has no known org: none of its orgs "
+            f"(sch-nowhere) is in this bundle; row skipped") in issues
+    assert not [w for w in issues if "le-stu-0001" in w or "le-stu-0002" in w or "le-stu-0004" in w]
+    assert query(db_path, "SELECT org_sourced_ids FROM users WHERE sourced_id='le-stu-0004'") == [('["dist-maple"]',)]
     # its enrollments now refer to a user that is not imported: skipped too, each reported
     dangling = [w for w in issues if "refers to user 'le-stu-0003'" in w]
     assert dangling and all(w.startswith("enrollments.csv:") and w.endswith("row skipped") for w in dangling)
@@ -123,5 +126,5 @@ def test_student_with_no_school_is_skipped_by_default_and_refused_on_request(cli
     before = roster_snapshot(db_path)
     run = sync(cli, "district")
     assert run["status"] == "failed"
-    assert f"users.csv:{line}:orgSourcedIds: student 'le-stu-0003' has no school" in run["error"]
+    assert f"users.csv:{line}:orgSourcedIds: student 'le-stu-0003' has no known org" in run["error"]
     assert roster_snapshot(db_path) == before

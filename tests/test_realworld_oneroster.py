@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import roster_snapshot
-from formats_fixtures import add_school, sync, warnings
+from formats_fixtures import add_school, query, sync, warnings
 from shapes import TERM, enrollment, klass, oneroster_bundle, org, user
 
 
@@ -63,3 +63,80 @@ def test_oneroster_10_is_read_as_11_with_a_warning(cli, project, tmp_path, db_pa
     # an errata release is its version
     small_district(bundle, version="1.1.1")
     assert _validate(cli, bundle)[1]["warning_count"] == 0
+
+
+# -- item 2: departments and other non-school orgs -----------------------------------------------------
+def department_district(folder):  # type: ignore[no-untyped-def]
+    """Oak school with a science department; a district-level 'local' org with no school above it."""
+    return oneroster_bundle(folder, {
+        "orgs.csv": [org("d1", "District", "district"), org("s1", "Oak", "school", "d1"),
+                     org("sci", "Oak Science", "department", "s1"), org("lea", "Outreach", "local", "d1"),
+                     org("s2", "Pine", "school", "d1")],
+        "academicSessions.csv": [TERM],
+        "courses.csv": [("c1", "", "", "", "Biology", "B1", "", "sci")],
+        "classes.csv": [klass("k1", "c1", "sci")],
+        "users.csv": [user("t1", "teacher", "sci"), user("u1", "student", "sci"), user("u2", "student", "lea"),
+                      user("u3", "student", "ghost"), user("u4", "student", "s2")],
+        "enrollments.csv": [enrollment("e1", "k1", "sci", "t1", "teacher"), enrollment("e2", "k1", "sci", "u1")],
+    })
+
+
+def test_users_and_classes_of_departments_are_kept_and_attached_to_the_school(cli, project, tmp_path, db_path):
+    bundle = department_district(tmp_path / "b")
+    skipped = ("users.csv:5:orgSourcedIds: student 'u3' has no known org: none of its orgs (ghost) is in this "
+               "bundle; row skipped")
+    code, report = _validate(cli, bundle)
+    assert code == 0 and report["counts"]["users"] == {"rows": 5, "valid": 4, "skipped": 1}
+    assert report["warnings"] == [{"file": "users.csv", "column": "orgSourcedIds", "count": 1, "examples": [
+        {"line": 5, "message": skipped.split("orgSourcedIds: ", 1)[1]}]}]
+
+    add_school(cli, "district", bundle)
+    run = sync(cli, "district")
+    assert run["status"] == "ok", run["error"]
+    orgs = dict(query(db_path, "SELECT sourced_id, org_sourced_ids FROM users"))
+    # attached to the department and the school above it; a local org with no school above stays as sent
+    assert orgs == {"t1": '["sci","s1"]', "u1": '["sci","s1"]', "u2": '["lea"]', "u4": '["s2"]'}
+    assert query(db_path, "SELECT sourced_id, school_sourced_id FROM classes") == [("k1", "sci")]
+    assert query(db_path, "SELECT count(*) FROM enrollments") == [(2,)]
+    assert warnings(cli, run["run"]) == [skipped]
+
+    # a sync scoped to Oak keeps its department's teacher, students, class and enrollments
+    add_school(cli, "oak", bundle, "s1")
+    run = sync(cli, "oak")
+    assert run["status"] == "ok", run["error"]
+    kept = query(db_path, "SELECT sourced_id FROM users WHERE school='oak' ORDER BY 1")
+    assert kept == [("t1",), ("u1",)]
+    assert query(db_path, "SELECT count(*) FROM enrollments WHERE school='oak'") == [(2,)]
+    assert query(db_path, "SELECT sourced_id FROM classes WHERE school='oak'") == [("k1",)]
+
+
+def rediker_district(folder):  # type: ignore[no-untyped-def]
+    """A Rediker tenant: no school orgs at all, its schools sent as departments."""
+    return oneroster_bundle(folder, {
+        "orgs.csv": [org("d1", "District", "district"), org("oak", "Oak School", "department", "d1")],
+        "academicSessions.csv": [TERM],
+        "courses.csv": [("c1", "", "", "", "Biology", "B1", "", "oak")],
+        "classes.csv": [klass("k1", "c1", "oak")],
+        "users.csv": [user("u1", "student", "oak"), user("t1", "teacher", "oak")],
+        "enrollments.csv": [enrollment("e1", "k1", "oak", "u1")],
+    })
+
+
+def test_departments_treated_as_schools_on_request(cli, project, tmp_path, db_path):
+    bundle = rediker_district(tmp_path / "b")
+    assert _validate(cli, bundle, "--org-types-as-school", "department")[1]["ok"]
+    bad = cli("validate", str(bundle), "--org-types-as-school", "classroom")
+    assert bad.exit_code == 2 and "'classroom' is not an org type that could be treated as a school" in bad.output
+
+    add_school(cli, "oak", bundle, "oak")
+    run = sync(cli, "oak")  # kept without the setting too, attached to the department
+    assert run["status"] == "ok" and run["counts"]["users"]["inserted"] == 2
+    assert query(db_path, "SELECT type FROM orgs WHERE sourced_id='oak'") == [("department",)]
+
+    refused = cli("enable", "oak", "csv-folder", "--set", "org_types_as_school=classroom")
+    assert refused.exit_code == 2 and "org_types_as_school" in refused.output
+    assert cli("enable", "oak", "csv-folder", "--set", "org_types_as_school=department").exit_code == 0
+    run = sync(cli, "oak")
+    assert run["status"] == "ok", run["error"]
+    assert query(db_path, "SELECT sourced_id, type FROM orgs ORDER BY 1") == [("d1", "district"), ("oak", "school")]
+    assert run["counts"]["orgs"]["updated"] == 1 and warnings(cli, run["run"]) == []

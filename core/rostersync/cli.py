@@ -685,9 +685,12 @@ def db_upgrade(ctx: Ctx, as_json: bool) -> None:
 @click.option("--policy", "policies", multiple=True, metavar="CHECK=error|skip",
               help="Policy of a check (duplicate, dangling, no_school); repeatable. "
                    "Defaults: duplicate=error, dangling=skip, no_school=skip.")
+@click.option("--org-types-as-school", "as_school", multiple=True, metavar="TYPE",
+              help="Treat orgs of this type (e.g. department) as schools, like the connector setting; repeatable.")
 @click.option("--examples", default=5, show_default=True, help="Examples shown per group of problems.")
 @json_option
-def validate(path: Path, fmt: str, policies: tuple[str, ...], examples: int, as_json: bool) -> None:
+def validate(path: Path, fmt: str, policies: tuple[str, ...], as_school: tuple[str, ...], examples: int,
+             as_json: bool) -> None:
     """Check a roster bundle (folder or .zip) without a database: every check a sync runs.
 
     Prints counts per entity and errors and warnings grouped by file and column, with the first
@@ -697,7 +700,9 @@ def validate(path: Path, fmt: str, policies: tuple[str, ...], examples: int, as_
     from rostersync.output import emit_json
     from rostersync.validate import print_report, validate_bundle
 
-    report = validate_bundle(path, fmt, CheckPolicy.parse(policies), examples)
+    types = tuple(t for item in as_school for t in item.split(","))
+    policy = attrs.evolve(CheckPolicy.parse(policies), org_types_as_school=types)
+    report = validate_bundle(path, fmt, policy, examples)
     if as_json:
         emit_json(report.as_dict())
     else:

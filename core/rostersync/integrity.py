@@ -6,7 +6,8 @@ Checks, each with a policy (``error``: refuse the run; ``skip``: leave the row o
 * ``duplicate`` - a sourcedId twice in one entity (enforced while staging). Default: error.
 * ``dangling`` - a row refers to a record that does not exist: an enrollment's class or user, a
   class's course or school, a course's org (and the gradebook/resource/role links). Default: skip.
-* ``no_school`` - a student none of whose orgs is a school. Default: skip.
+* ``no_school`` - a student none of whose orgs is known (an org of any type: a student attached only
+  to a department is kept, see :mod:`rostersync.orgtree`). Default: skip.
 * ``cycle`` - an org or academic session that is its own ancestor (:mod:`rostersync.hierarchy`).
   Always an error.
 
@@ -46,6 +47,7 @@ import attrs
 from rostersync.errors import ConfigError, DataError
 from rostersync.formats.oneroster_csv import FILES
 from rostersync.issues import Issue
+from rostersync.orgtree import attach_to_schools, check_types, treat_as_schools
 from rostersync.settings import ReferenceCheckSettings
 from rostersync.store.schema import staged_live
 from rostersync.store.sqlfiles import q
@@ -68,11 +70,17 @@ class CheckPolicy:
     duplicate: str = "error"
     dangling: str = "skip"
     no_school: str = "skip"
+    #: org types stored and checked as schools (e.g. ``department`` for an SIS with no school orgs)
+    org_types_as_school: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         for check in CHECKS:
             if getattr(self, check) not in ACTIONS:
                 raise ConfigError(f"check {check}: {getattr(self, check)!r} is not one of {', '.join(ACTIONS)}")
+        try:
+            check_types(self.org_types_as_school)
+        except ValueError as exc:
+            raise ConfigError(f"org_types_as_school: {exc}") from None
 
     @classmethod
     def parse(cls, items: Iterable[str]) -> CheckPolicy:
@@ -89,7 +97,8 @@ class CheckPolicy:
     @classmethod
     def from_settings(cls, settings: ReferenceCheckSettings) -> CheckPolicy:
         """The policies a connector's settings chose (every kind's settings inherit them)."""
-        return cls(duplicate=settings.on_duplicate, dangling=settings.on_dangling, no_school=settings.on_no_school)
+        return cls(duplicate=settings.on_duplicate, dangling=settings.on_dangling, no_school=settings.on_no_school,
+                   org_types_as_school=tuple(settings.org_types_as_school))
 
 
 @attrs.frozen
@@ -196,6 +205,8 @@ def verify_references(staging: StagingArea, policy: CheckPolicy, roster: LiveRos
 
     for issue in parent_cycles(conn, modes, files):
         on_error(issue)
+    treat_as_schools(conn, policy.org_types_as_school)
+    attach_to_schools(conn)
     for ref in REFERENCES:
         if ref.entity not in modes:
             continue
@@ -204,38 +215,36 @@ def verify_references(staging: StagingArea, policy: CheckPolicy, roster: LiveRos
     return report
 
 
-def _value(ref: Reference, school_only: bool) -> str:
-    """SQL: the referenced id (one org of a user's list for the no-school check)."""
-    return "j.value" if school_only else f"s.{q(ref.attr)}"
+def _value(ref: Reference, org_list: bool) -> str:
+    """SQL: the referenced id (one org of a student's list for the no-school check: ``org_list``)."""
+    return "j.value" if org_list else f"s.{q(ref.attr)}"
 
 
-def _referring(ref: Reference, school_only: bool, condition: str, select: str) -> str:
+def _referring(ref: Reference, org_list: bool, condition: str, select: str) -> str:
     """SQL selecting ``select`` for each staged referring row (each org of a student's list for the
     no-school check) whose referenced id meets ``condition``."""
     e = q(ref.entity)
-    if school_only:
+    if org_list:
         return (f"SELECT {select} FROM {e} s, json_each(coalesce(s.org_sourced_ids, '[]')) j "
                 f"WHERE s._deleted = 0 AND s.role = 'student' AND {condition}")
     return f"SELECT {select} FROM {e} s WHERE s._deleted = 0 AND s.{q(ref.attr)} IS NOT NULL AND {condition}"
 
 
-def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRoster | None,
-              school_only: bool) -> str | None:
+def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRoster | None) -> str | None:
     """SQL (in terms of ``value``) true when the reference resolves by rules 1-3; None when that cannot
     be decided (the target is not bulk and there is no roster to look in)."""
     t = q(ref.target)
-    kind = " AND t.type = 'school'" if school_only else ""
     # most references resolve to a staged row: that test comes first, so OR stops there
     parts = []
     if ref.target in modes:
         live = staged_live("t", modes[ref.target])
-        parts.append(f"EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value}{live}{kind})")
+        parts.append(f"EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = {value}{live})")
     parts.append(_out_of_scope(ref, value))
     if modes.get(ref.target) != "bulk":
         if roster is None:
             return None
         parts.append(f"({_unstaged(ref, value, modes)} AND EXISTS (SELECT 1 FROM _live l WHERE "
-                     f"l.entity = '{ref.target}' AND l.schools = {int(school_only)} AND l.sourced_id = {value}))")
+                     f"l.entity = '{ref.target}' AND l.schools = 0 AND l.sourced_id = {value}))")
     return " OR ".join(parts)
 
 
@@ -251,17 +260,17 @@ def _unstaged(ref: Reference, value: str, modes: dict[str, str]) -> str:
     return f"NOT EXISTS (SELECT 1 FROM {q(ref.target)} t WHERE t.sourced_id = {value})"
 
 
-def _ask_roster(conn: sqlite3.Connection, ref: Reference, school_only: bool, modes: dict[str, str],
+def _ask_roster(conn: sqlite3.Connection, ref: Reference, org_list: bool, modes: dict[str, str],
                 roster: LiveRoster) -> None:
     """Rule 3's look-ups: the distinct ids this reference may resolve only in the live roster (not
     staged, not out of scope) go to the store in chunks; those live there land in ``_live``."""
-    value = _value(ref, school_only)
-    sql = _referring(ref, school_only, f"{_unstaged(ref, value, modes)} AND NOT {_out_of_scope(ref, value)}",
+    value = _value(ref, org_list)
+    sql = _referring(ref, org_list, f"{_unstaged(ref, value, modes)} AND NOT {_out_of_scope(ref, value)}",
                      f"DISTINCT {value}")
-    insert = f"INSERT OR IGNORE INTO _live VALUES ('{ref.target}', {int(school_only)}, ?)"
+    insert = f"INSERT OR IGNORE INTO _live VALUES ('{ref.target}', 0, ?)"  # any org counts, not only schools
     candidates = conn.execute(sql)
     while chunk := [v for (v,) in candidates.fetchmany(LIVE_CHUNK)]:
-        found = roster.ids(ref.target, chunk, school_only)
+        found = roster.ids(ref.target, chunk, False)
         if found:
             conn.executemany(insert, [(i,) for i in found])
 
@@ -271,14 +280,14 @@ def _check(staging: StagingArea, ref: Reference, check: str, action: str, modes:
            on_error: Callable[[Issue], None]) -> None:
     conn = staging.conn
     e = q(ref.entity)
-    school_only = check == "no_school"
-    ok = _resolves(ref, _value(ref, school_only), modes, roster, school_only)
+    org_list = check == "no_school"
+    ok = _resolves(ref, _value(ref, org_list), modes, roster)
     if ok is None:
         report.unverified += conn.execute(f"SELECT count(*) FROM {e} WHERE _deleted = 0").fetchone()[0]
         return
     if roster is not None and modes.get(ref.target) != "bulk":
-        _ask_roster(conn, ref, school_only, modes, roster)
-    if school_only:
+        _ask_roster(conn, ref, org_list, modes, roster)
+    if org_list:
         sql = (f"SELECT s.rowid, s._line, s._file, s.sourced_id, s.org_sourced_ids FROM {e} s "
                f"WHERE s._deleted = 0 AND s.role = 'student' AND NOT EXISTS "
                f"(SELECT 1 FROM json_each(coalesce(s.org_sourced_ids, '[]')) j WHERE {ok})")
@@ -308,7 +317,7 @@ def _message(ref: Reference, check: str, sourced_id: str, value: str, modes: dic
              roster: LiveRoster | None) -> str:
     where = "this bundle" if modes.get(ref.target) == "bulk" or roster is None else "this bundle or the roster"
     if check == "no_school":
-        return (f"student {sourced_id!r} has no school: none of its orgs ({_list(value)}) is a school in {where}")
+        return f"student {sourced_id!r} has no known org: none of its orgs ({_list(value)}) is in {where}"
     return f"{ref.entity.replace('_', ' ')} {sourced_id!r} refers to {ref.what} {value!r}, which is not in {where}"
 
 

@@ -2,10 +2,12 @@
 
 A district SIS exports every school; a school in rostersync imports its own share. With no org ids
 configured, everything the source holds is imported. Rules (per batch, so nothing is buffered):
-orgs listed, their departments, and the org levels above schools (district, state...); courses of
-those orgs; classes and enrollments of the listed schools; users with one of the listed orgs;
+orgs listed, the orgs below them (departments...: an org whose parent is one of the school's), and
+the org levels above schools (district, state...); courses of those orgs; classes and enrollments of
+the listed schools and the orgs below them; users with one of those orgs (a teacher attached only
+to the science department is the school's);
 demographics of users this run imports; every academic session (they are district-wide).
-OneRoster 1.2 roles are kept for the listed schools (a district role of a user is the district's
+OneRoster 1.2 roles are kept for the listed schools and their orgs (a district role of a user is the district's
 business); user profiles their user; line items and class resources
 their class; course resources their course; results their line item. Categories and resources are
 district-wide catalogues and always kept.
@@ -50,7 +52,8 @@ REFERRED_TO = frozenset({"orgs", "courses", "classes", "users", "line_items"})
 class Scope:
     def __init__(self, org_ids: tuple[str, ...]) -> None:
         self.schools = frozenset(org_ids)
-        self.orgs = set(org_ids)  # grows with admitted district-level orgs and departments
+        self.orgs = set(org_ids)  # grows with admitted district-level orgs and the orgs below the schools
+        self.local = set(org_ids)  # the schools and the orgs below them: rows attached to these are ours
 
     def filter(self, batch: MappedBatch, staging: StagingArea) -> MappedBatch:
         """The part of ``batch`` this school imports; the rest is counted as out of scope."""
@@ -82,8 +85,10 @@ class Scope:
                 keep = []
                 for sid, kind, parent in zip(column("sourced_id"), column("type"), column("parent_sourced_id"),
                                              strict=True):
-                    ok = (sid in self.schools or kind in ABOVE_SCHOOL
-                          or (kind == "department" and parent in self.schools))
+                    below = kind != "school" and parent in self.local
+                    if below:
+                        self.local.add(sid)
+                    ok = sid in self.schools or kind in ABOVE_SCHOOL or below
                     if ok:
                         self.orgs.add(sid)
                     keep.append(ok)
@@ -91,11 +96,11 @@ class Scope:
             case "courses":
                 return [org in self.orgs for org in column("org_sourced_id")]
             case "classes" | "enrollments":
-                return [school in self.schools for school in column("school_sourced_id")]
+                return [school in self.local for school in column("school_sourced_id")]
             case "users":
-                return [not self.schools.isdisjoint(orgs) for orgs in column("org_sourced_ids")]
+                return [not self.local.isdisjoint(orgs) for orgs in column("org_sourced_ids")]
             case "roles":
-                return [org in self.schools for org in column("org_sourced_id")]
+                return [org in self.local for org in column("org_sourced_id")]
         return [True] * len(column("sourced_id"))
 
 

@@ -65,8 +65,20 @@ class ReferenceCheckSettings:
                                CHECK_ACTIONS, default="error")
     on_dangling: str = choice("A row referring to a missing class/user/course/school: skip (warn) or error",
                               CHECK_ACTIONS, default="skip")
-    on_no_school: str = choice("A student with no school among its orgs: skip (warn) or error",
+    on_no_school: str = choice("A student none of whose orgs exists: skip (warn) or error",
                                CHECK_ACTIONS, default="skip")
+    org_types_as_school: tuple[str, ...] = setting(
+        "Org types stored and checked as schools, e.g. department for an SIS (Rediker) that sends its schools "
+        "as departments", default=(), validator=lambda _i, _a, value: _org_types(value))
+
+
+def _org_types(value: tuple[str, ...]) -> None:
+    from rostersync.orgtree import check_types  # lazily: this module loads on every command
+
+    try:
+        check_types(value)
+    except ValueError as exc:
+        raise ValueError(f"org_types_as_school: {exc}") from None
 
 
 @attrs.frozen
