@@ -53,7 +53,7 @@ def test_all_fourteen_files_sync_with_bom_cp1252_quoted_lists_and_metadata(cli, 
     assert b"hunter2" not in db_path.read_bytes() and b"s3cret" not in db_path.read_bytes()
 
 
-def test_delta_bundle_applies_changes_tobedeleted_and_skips_a_dangling_row(cli, project, db_path):
+def test_delta_bundle_applies_changes_tobedeleted_and_keeps_a_row_whose_class_is_absent(cli, project, db_path):
     add_school(cli, "all", DATA / "oneroster-1.1" / "full")
     assert sync(cli, "all")["status"] == "ok"
     before = {t: rows for t, rows in roster_snapshot(db_path).items() if t not in ("users", "enrollments")}
@@ -64,15 +64,17 @@ def test_delta_bundle_applies_changes_tobedeleted_and_skips_a_dangling_row(cli, 
     assert set(run["counts"]) == {"users", "enrollments"}  # absent files leave their entities alone
     users, enrollments = run["counts"]["users"], run["counts"]["enrollments"]
     assert (users["inserted"], users["updated"], users["deleted"]) == (1, 1, 1)
-    assert (enrollments["inserted"], enrollments["deleted"]) == (1, 1)
+    assert (enrollments["inserted"], enrollments["deleted"]) == (2, 1)
     assert row(db_path, "users", "stu-1")["email"] == "jose@cedar.example"
     assert row(db_path, "users", "stu-2")["deleted_run"] == run["run"]  # a tombstone row with blank fields
     assert row(db_path, "enrollments", "enr-5")["deleted_run"] == run["run"]
-    # enr-7's class is not in the delta but is live in the roster: fine. enr-8's class exists nowhere.
+    # enr-7's class is not in the delta but is live in the roster: fine. enr-8's class exists nowhere,
+    # but classes are absent from the delta: it is kept, its class unresolved (issue 15)
     assert row(db_path, "enrollments", "enr-7")["deleted_at"] is None
-    assert query(db_path, "SELECT count(*) FROM enrollments WHERE sourced_id='enr-8'") == [(0,)]
-    assert ("enrollments.csv:4:classSourcedId: enrollments 'enr-8' refers to class 'cls-ghost', which is not in "
-            "this bundle or the roster; row skipped") in warnings(cli, run["run"])
+    assert row(db_path, "enrollments", "enr-8")["class_sourced_id"] == "cls-ghost"
+    assert ("enrollments.csv:4:classSourcedId: enrollments 'enr-8' refers to class 'cls-ghost', which the roster "
+            "does not hold, and classes are absent from this run; kept with the reference unresolved"
+            ) in warnings(cli, run["run"])
     assert {t: r for t, r in roster_snapshot(db_path).items() if t not in ("users", "enrollments")} == before
 
 

@@ -140,3 +140,34 @@ def test_departments_treated_as_schools_on_request(cli, project, tmp_path, db_pa
     assert run["status"] == "ok", run["error"]
     assert query(db_path, "SELECT sourced_id, type FROM orgs ORDER BY 1") == [("d1", "district"), ("oak", "school")]
     assert run["counts"]["orgs"]["updated"] == 1 and warnings(cli, run["run"]) == []
+
+
+# -- item 3: references into an entity the manifest declares absent ----------------------------------
+def test_reference_into_an_absent_entity_keeps_the_row(cli, project, tmp_path, db_path):
+    full = small_district(tmp_path / "full")
+    partial = small_district(tmp_path / "partial")
+    (partial / "courses.csv").unlink()
+    oneroster_bundle(partial, {}, modes={"courses": "absent"} | {
+        name: "bulk" for name in ("orgs", "academicSessions", "classes", "users", "enrollments")})
+    unresolved = ("classes.csv:2:courseSourcedId: classes 'k1' refers to course 'c1', which the roster does not "
+                  "hold, and courses are absent from this run; kept with the reference unresolved")
+
+    code, report = _validate(cli, partial)
+    assert code == 0 and report["counts"]["classes"] == {"rows": 1, "valid": 1}
+    assert report["counts"]["enrollments"] == {"rows": 2, "valid": 2}
+    assert report["unverified_references"] == 1 and report["warning_count"] == 0
+
+    add_school(cli, "oak", partial, on_dangling="error")  # not dangling: the source chose not to say
+    run = sync(cli, "oak")
+    assert run["status"] == "ok", run["error"]
+    assert query(db_path, "SELECT sourced_id, course_sourced_id FROM classes") == [("k1", "c1")]
+    assert query(db_path, "SELECT count(*) FROM enrollments") == [(2,)]
+    assert warnings(cli, run["run"]) == [unresolved]
+
+    # once the roster holds the course, the same partial bundle resolves it silently
+    assert cli("enable", "oak", "csv-folder", "--set", f"path={full}").exit_code == 0
+    assert sync(cli, "oak")["status"] == "ok"
+    assert cli("enable", "oak", "csv-folder", "--set", f"path={partial}").exit_code == 0
+    run = sync(cli, "oak")
+    assert run["status"] == "ok" and warnings(cli, run["run"]) == []
+    assert query(db_path, "SELECT count(*) FROM classes WHERE deleted_at IS NULL") == [(1,)]

@@ -28,6 +28,12 @@ Rule 3 asks the store (:meth:`rostersync.store.base.Store.live_ids`) about only 
 unresolved, distinct, in chunks, and keeps its answers in a temporary table of the staging file; the
 check itself stays one query per reference, in SQLite's C.
 
+A reference into an entity this run does not carry at all (the manifest declares courses.csv
+``absent``, an API does not share the endpoint) that the roster does not resolve either is not
+dangling: the source chose not to say. The row is kept with the reference unresolved and a warning,
+whatever the ``dangling`` policy (a class still names its course; skipping it would take its
+enrollments with it).
+
 With no roster to look in (``rostersync validate``), rule 3 cannot be checked: such references are
 counted as "unverified", not reported. Checks run in dependency order, so a skipped class makes its
 enrollments dangle in turn (and each is reported). Skipped rows are deleted from staging: in a bulk
@@ -296,26 +302,38 @@ def _check(staging: StagingArea, ref: Reference, check: str, action: str, modes:
                f"WHERE s._deleted = 0 AND s.{q(ref.attr)} IS NOT NULL AND NOT ({ok})")
     skipped: list[tuple[int]] = []
     warnings: list[Issue] = []
+    absent = ref.target not in modes
     for rowid, line, file_id, sourced_id, value in conn.execute(sql):
         file = files.get(file_id, ref.entity)
         issue = Issue(_message(ref, check, sourced_id, value, modes, roster), "error", check, ref.entity, file,
                       line, column_label(file, ref.entity, ref.attr, clever), sourced_id)
-        if action == "skip":
+        if absent:
+            warnings.append(attrs.evolve(issue, level="warning", code="unresolved",
+                                         message=f"{issue.message}; kept with the reference unresolved"))
+        elif action == "skip":
             skipped.append((rowid,))
             warnings.append(attrs.evolve(issue, level="warning", message=f"{issue.message}; row skipped"))
         else:
             on_error(issue)
-    if skipped:
+    if skipped or warnings:
         conn.execute("BEGIN")
         conn.executemany(f"DELETE FROM {e} WHERE rowid = ?", skipped)
         staging.warn(warnings)
         conn.execute("COMMIT")
+    if skipped:
         report.skipped[ref.entity] = report.skipped.get(ref.entity, 0) + len(skipped)
 
 
 def _message(ref: Reference, check: str, sourced_id: str, value: str, modes: dict[str, str],
              roster: LiveRoster | None) -> str:
     where = "this bundle" if modes.get(ref.target) == "bulk" or roster is None else "this bundle or the roster"
+    if ref.target not in modes:
+        target = ref.target.replace("_", " ")
+        if check == "no_school":
+            return (f"student {sourced_id!r} belongs to orgs ({_list(value)}) that the roster does not hold, and "
+                    f"{target} are absent from this run")
+        return (f"{ref.entity.replace('_', ' ')} {sourced_id!r} refers to {ref.what} {value!r}, which the roster "
+                f"does not hold, and {target} are absent from this run")
     if check == "no_school":
         return f"student {sourced_id!r} has no known org: none of its orgs ({_list(value)}) is in {where}"
     return f"{ref.entity.replace('_', ' ')} {sourced_id!r} refers to {ref.what} {value!r}, which is not in {where}"

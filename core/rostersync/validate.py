@@ -176,4 +176,5 @@ def print_report(report: ValidationReport) -> None:
                 console.print(f"    {line}{ex['message']}", soft_wrap=True, highlight=False, markup=False)
     if report.unverified:
         console.print(f"{report.unverified} reference(s) point to entities this bundle does not carry "
-                      f"(delta/absent): they are checked against the roster when synced.")
+                      f"(delta/absent): they are checked against the roster when synced (a row whose reference "
+                      f"into an absent entity the roster does not hold either is kept, with a warning).")
