@@ -51,7 +51,7 @@ def test_dropping_30_percent_of_students_is_held_then_approved_exactly_as_previe
     assert held.exit_code == 3
     run = _json(held)[0]
     assert run["status"] == "held"
-    assert "users: would delete 45 of 384 rows" in run["error"]
+    assert "users (users.csv): would delete 45 of 384 rows" in run["error"]
     assert roster_snapshot(db_path) == before  # nothing applied
     assert run["counts"] == _json(preview)[0]["counts"]  # the hold shows what the dry run showed
 
@@ -98,7 +98,7 @@ def test_an_entity_that_comes_back_empty_is_always_held(cli, school_with_bundle,
     assert result.exit_code == 3
     run = _json(result)[0]
     assert run["status"] == "held"
-    assert "users: the source sent no rows but the roster holds 384" in run["error"]
+    assert "users.csv has a header and no rows, but the roster holds 384 users" in run["error"]
     assert roster_snapshot(db_path) == before
 
 

@@ -269,7 +269,7 @@ class SqliteStore:
                           for entity, mode, _f, _o in sorted(entities)}
                 counts = {entity: {**diffed[entity], "fetched": fetched, "out_of_scope": out_of_scope}
                           for entity, _m, fetched, out_of_scope in entities}
-                reasons = policy.safeguards.reasons(counts) if policy.safeguards else []
+                reasons = policy.safeguards.reasons(counts, _sources(self.conn)) if policy.safeguards else []
                 warnings = self.conn.execute("SELECT count(*) FROM stg._issues").fetchone()[0]
                 if policy.dry_run:
                     if policy.preview_limit:
@@ -481,6 +481,14 @@ def _gone(t: str, mode: str) -> str:
     if mode == "bulk":
         return f"NOT EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id{staged_live('s', mode)})"
     return f"EXISTS (SELECT 1 FROM stg.{t} s WHERE s.sourced_id = l.sourced_id AND s._deleted=1)"
+
+
+def _sources(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Entity -> the files (or URLs) its staged rows came from, for messages about a hold."""
+    if not conn.execute("SELECT 1 FROM stg.sqlite_master WHERE name = '_entity_files'").fetchone():
+        return {}  # a staging file written before entities recorded their files
+    return {entity: json.loads(names) for entity, names in conn.execute(
+        "SELECT entity, json_group_array(name) FROM (SELECT * FROM stg._entity_files ORDER BY rowid) GROUP BY entity")}
 
 
 def _public(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:

@@ -11,7 +11,9 @@ Besides one table per entity (the stored columns, ``_deleted`` for a delta's tom
 * ``_entities`` - each entity the run carries, its mode (bulk/delta) and counts;
 * ``_issues`` - the run's warnings, structured (:class:`rostersync.issues.Issue`);
 * ``_files`` - the files rows came from, for ``file:line`` in reports;
-* ``_out_of_scope`` - ids the school's scope dropped, so references to them are not called dangling.
+* ``_out_of_scope`` - ids the school's scope dropped, so references to them are not called dangling;
+* ``_entity_files`` - the first files (or URLs) each entity's rows came from, so a hold can say
+  "users.csv has a header and no rows".
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from rostersync.store.sqlfiles import create_private, q
 
 #: ``_issues`` columns, quoted ("column" is an SQL keyword)
 ISSUE_COLUMNS = ", ".join(map(q, COLUMNS))
+#: how many of an entity's files or URLs staging remembers for messages (an API sends hundreds of pages)
+SOURCES_KEPT = 4
 
 
 class StagingArea:
@@ -53,6 +57,10 @@ class StagingArea:
         self.conn.execute(f"CREATE TABLE _issues ({ISSUE_COLUMNS})")
         self.conn.execute("CREATE TABLE _files (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
         self.conn.execute("CREATE TABLE _out_of_scope (entity TEXT, sourced_id TEXT)")
+        # _entity_files: the first files (or URLs: an API batch is named by its first page) each entity's
+        # rows came from, in reading order, at most SOURCES_KEPT of them, for messages about a hold
+        self.conn.execute("CREATE TABLE _entity_files (entity TEXT, name TEXT)")
+        self._entity_files: set[tuple[str, str]] = set()
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
         self._indexed: set[str] = set()
@@ -66,7 +74,7 @@ class StagingArea:
         area = cls.__new__(cls)
         area.path, area.run_id, area.conn = path, run_id, None
         area._modes, area._locations, area._indexed = {}, {}, set()
-        area._file_ids, area.on_duplicate = {}, "error"
+        area._file_ids, area.on_duplicate, area._entity_files = {}, "error", set()
         return area
 
     def declare(self, entity: str, mode: str, location: str) -> None:
@@ -96,6 +104,10 @@ class StagingArea:
         self.declare(entity, mode, batch.location)
         lines = batch.lines or [None] * len(batch.records)
         file_id = self._file_id(batch.location)
+        if (entity, batch.location) not in self._entity_files:
+            self._entity_files.add((entity, batch.location))
+            if sum(e == entity for e, _name in self._entity_files) <= SOURCES_KEPT:
+                self.conn.execute("INSERT INTO _entity_files VALUES (?, ?)", [entity, batch.location])
         columns, rows = self._rows(batch, lines)
         collist = ", ".join(q(c) for c in columns)
         placeholders = ", ".join("?" for _ in range(len(columns) + 2))
