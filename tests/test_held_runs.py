@@ -87,3 +87,31 @@ def test_hold_reasons_name_urls_and_only_the_first_few_sources():
     shrunk = {"users": {"current": 1000, "bulk": 1, "staged": 500, "deleted": 500}}
     (reason,) = Safeguards().reasons(shrunk, {"users": pages})
     assert reason == f"users ({', '.join(pages[:3])}, ...): would delete 500 of 1,000 rows (50.0% > 10%)"
+def test_a_source_stays_visibly_held(cli, run_cli, project, tmp_path, db_path):
+    bundle = district(tmp_path / "b")
+    add_school(cli, "oak", bundle)
+    assert cli("sync", "oak").exit_code == 0
+    before = roster_snapshot(db_path)
+    _empty_users(bundle)
+    run = _runs(cli("sync", "oak", "--json"))[0]
+    assert run["status"] == "held"
+
+    # every later sync is skipped, exits 3 (as cron mail needs) and says which run waits and what to do
+    again = run_cli("sync", "oak")
+    assert again.returncode == 3, again.stderr
+    text = " ".join((again.stdout + again.stderr).split())
+    assert f"run {run['run']} is still held" in text and "users.csv has a header and no rows" in text
+    for command in (f"rostersync changes {run['run']}", f"rostersync approve {run['run']}",
+                    f"rostersync discard {run['run']}"):
+        assert command in text
+    blocked = _runs(cli("sync", "oak", "--json"))[0]
+    assert (blocked["status"], blocked["held_run"]) == ("skipped", run["run"])
+    assert cli("sync", "--all").exit_code == 3
+    assert roster_snapshot(db_path) == before
+    history = _runs(cli("history", "--json"))
+    assert [h["status"] for h in history[:3]] == ["skipped", "skipped", "skipped"]
+
+    # settled, the source syncs normally again
+    assert cli("discard", str(run["run"])).exit_code == 0
+    district(bundle)
+    assert cli("sync", "oak").exit_code == 0

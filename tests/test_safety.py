@@ -60,7 +60,8 @@ def test_dropping_30_percent_of_students_is_held_then_approved_exactly_as_previe
     pending = _json(cli("changes", str(run["run"]), "--json"))
     assert {c["sourced_id"] for c in pending if c["entity"] == "users"} == dropped
     blocked = _json(cli("sync", "lincoln", "--json"))[0]
-    assert blocked["status"] == "skipped" and f"run {run['run']} is held" in blocked["error"]
+    assert blocked["status"] == "skipped" and f"run {run['run']} is still held" in blocked["error"]
+    assert blocked["held_run"] == run["run"]
 
     approved = cli("approve", str(run["run"]), "--json")
     assert approved.exit_code == 0, approved.output

@@ -340,7 +340,8 @@ def sync(ctx: Ctx, school_id: str | None, all_schools: bool, full: bool, dry_run
     """Sync one school (or --all): fetch, validate, stage, diff and apply in one transaction.
 
     Exit code 0 when every run applied (or was previewed or rightly skipped), 1 when one failed,
-    3 when one was held by a safeguard and waits for `rostersync approve RUN` or `discard RUN`.
+    3 when one was held by a safeguard and waits for `rostersync approve RUN` or `discard RUN`, or
+    was skipped because an earlier run of its source still waits so.
     """
     from rostersync.engine import SyncOptions
     from rostersync.errors import ConfigError
@@ -364,7 +365,7 @@ def sync(ctx: Ctx, school_id: str | None, all_schools: bool, full: bool, dry_run
 def exit_code(results: list[Any]) -> int:
     if any(r.status == "failed" for r in results):
         return 1
-    if any(r.status == "held" for r in results):
+    if any(r.status == "held" or r.held_run for r in results):
         return 3
     return 0
 
@@ -415,6 +416,8 @@ def result_json(r: Any) -> dict[str, Any]:
            "warnings": r.warnings, "error": r.error}
     if r.preview:
         out["changes"] = r.preview
+    if r.held_run:
+        out["held_run"] = r.held_run
     return out
 
 
@@ -429,7 +432,10 @@ def print_result(result: Any) -> None:
 
     label = f"{result.school}/{result.source}: run {result.run_id}"
     if result.status == "skipped":
-        console.print(f"{label} skipped: {error}")
+        if result.held_run:
+            err_console.print(f"[bold yellow]{label} skipped, held:[/] {error}", soft_wrap=True)
+        else:
+            console.print(f"{label} skipped: {error}")
         return
     if result.status == "failed":
         err_console.print(f"[bold red]{label}: sync failed[/]\n{error}\nThe roster was left unchanged.",

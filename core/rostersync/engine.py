@@ -43,11 +43,14 @@ class RunResult:
     error: str | None = None
     warnings: int = 0
     preview: list[dict[str, Any]] = attrs.Factory(list)
+    #: a run skipped because this earlier run of the source is still held (it needs a person too)
+    held_run: int | None = None
 
     @property
     def ok(self) -> bool:
-        """Nothing went wrong: applied, previewed, or rightly skipped. A held run needs a person."""
-        return self.status in ("ok", "dry-run", "skipped")
+        """Nothing went wrong: applied, previewed, or rightly skipped. A held run needs a person, and so
+        does a source whose syncs are skipped because a run of it is still held."""
+        return self.status in ("ok", "dry-run", "skipped") and self.held_run is None
 
 
 @attrs.frozen
@@ -83,8 +86,7 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
             return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is")
         held = store.pending_hold(school.id, enabled.name)
         if held and not options.dry_run:
-            return _skip(store, school, enabled, f"run {held} is held: rostersync approve {held} "
-                                                 f"or rostersync discard {held}")
+            return attrs.evolve(_skip(store, school, enabled, still_held(store, held)), held_run=held)
         return _run(store, school, enabled, connector, settings, options, progress)
 
 
@@ -94,6 +96,15 @@ def config_digest(school: School, enabled: EnabledConnector) -> str:
 
     shape = {"version": __version__, "settings": enabled.settings, "org_ids": school.org_ids, "mode": school.mode}
     return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def still_held(store: Store, run_id: int) -> str:
+    """Why a sync of a source waits: which run is held since when and why, and what to do about it."""
+    run = store.run(run_id) or {}
+    why = f": {run['error']}" if run.get("error") else ""
+    return (f"run {run_id} is still held (since {run.get('finished_at') or run.get('started_at') or '?'}{why}); "
+            f"nothing is synced from this source until it is approved or discarded. Review it: rostersync "
+            f"changes {run_id}; apply it: rostersync approve {run_id}; drop it: rostersync discard {run_id}")
 
 
 def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str) -> RunResult:
