@@ -92,6 +92,28 @@ def test_zip_layouts(tmp_path):
         open_bundle(not_zip)
 
 
+@pytest.mark.parametrize("name", ["../users.csv", "export/../../users.csv", "/etc/users.csv", "C:/users.csv",
+                                  "..\\users.csv"])
+def test_zip_entries_pointing_outside_are_refused(tmp_path, name):
+    """(Formerly the SFTP transport's own unpacking tests: zip drops are now read by this one reader.)"""
+    archive = tmp_path / "drop.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("orgs.csv", "sourcedId\n")
+        zf.writestr(name, "x\n")
+    with pytest.raises(SourceError, match=r"sftp://host/drop\.zip: zip entry .* has an absolute or '\.\.' path"):
+        open_bundle(archive, label="sftp://host/drop.zip")
+
+
+def test_a_zip_over_a_connectors_limit_is_refused_naming_the_setting(tmp_path):
+    archive = tmp_path / "drop.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("users.csv", "a" * 5000)
+    with pytest.raises(SourceError, match=r"unpacks to 5,000 bytes, over the limit of 4,000 \(max_unzipped_mb\)"):
+        open_bundle(archive, max_unzipped=(4000, "max_unzipped_mb"))
+    with open_bundle(archive) as bundle:  # the default limit is far higher
+        assert bundle.names() == ["users.csv"]
+
+
 @pytest.mark.parametrize(("raw", "code"), [
     ("Kindergarten", "KG"), ("K", "KG"), ("KG", "KG"), ("0", "KG"), ("00", "KG"), ("PreKindergarten", "PK"),
     ("PK", "PK"), ("-1", "PK"), ("TransitionalKindergarten", "TK"), ("InfantToddler", "IT"), ("Preschool", "PR"),

@@ -4,7 +4,8 @@ batches with line numbers, in whatever encoding it was saved in.
 A zip is read in place (members are streamed, never extracted), so a hostile archive cannot write
 outside a folder; entries with absolute or ``..`` paths are refused anyway, because no honest export
 produces them. A zip may hold the files at its top level or inside one folder (what "compress this
-folder" makes).
+folder" makes). This is the one zip reader: a local .zip and a zip drop downloaded over SFTP both
+come here (the SFTP transport passes its own size limit and names the drop by its remote location).
 
 Encodings: UTF-8 with or without a BOM is the norm. Files saved by Excel or older SIS exports are
 often Windows-1252; a file that is not valid UTF-8 is read as cp1252 (or latin-1, which accepts any
@@ -112,18 +113,25 @@ class FolderBundle(Bundle):
             raise SourceError(f"cannot read file: {exc.strerror}", str(path)) from None
 
 
+#: a lower limit on what an archive may inflate to: (bytes, the setting that says so, for messages)
+ZipLimit = tuple[int, str]
+
+
 class ZipBundle(Bundle):
-    def __init__(self, path: Path) -> None:
+    """The files of a zip, read in place. ``label`` names it in messages (default: its path)."""
+
+    def __init__(self, path: Path, *, label: str | None = None, max_unzipped: ZipLimit | None = None) -> None:
+        location = label or str(path)
         try:
             self.zip = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile, NotImplementedError, ValueError, EOFError) as exc:
-            raise SourceError(f"not a readable zip file: {exc}", str(path)) from None
+            raise SourceError(f"not a readable zip file: {exc}", location) from None
         try:
-            self.members = _zip_members(self.zip, str(path))
+            self.members = _zip_members(self.zip, location, max_unzipped)
         except BaseException:
             self.zip.close()
             raise
-        super().__init__(str(path), list(self.members))
+        super().__init__(location, list(self.members))
 
     def open(self, name: str) -> IO[bytes]:
         try:
@@ -136,14 +144,14 @@ class ZipBundle(Bundle):
         self.zip.close()
 
 
-def _zip_members(archive: zipfile.ZipFile, location: str) -> dict[str, str]:
+def _zip_members(archive: zipfile.ZipFile, location: str, limit: ZipLimit | None = None) -> dict[str, str]:
     """File name -> member name, for files at the top level or inside a single top folder.
 
     Refuses the archive for an absolute or ``..`` path, a link, a member that inflates implausibly, a
     total size over the limit, or a name held twice (see :mod:`rostersync.zipsafety`)."""
     files: list[PurePosixPath] = []
     infos = archive.infolist()
-    check_total(infos, location)
+    check_total(infos, location, *(limit or ()))
     seen: set[str] = set()
     for info in infos:
         raw = info.filename
@@ -167,19 +175,20 @@ def _zip_members(archive: zipfile.ZipFile, location: str) -> dict[str, str]:
     return {p.name: str(p) for p in top}
 
 
-def open_bundle(path: Path) -> Bundle:
-    """A folder of files, or a .zip of them."""
+def open_bundle(path: Path, *, label: str | None = None, max_unzipped: ZipLimit | None = None) -> Bundle:
+    """A folder of files, or a .zip of them. ``label`` names a zip in messages (an SFTP drop's remote
+    location rather than its private local copy); ``max_unzipped`` lowers what a zip may inflate to."""
     path = Path(path)
     if path.is_dir():
         return FolderBundle(path)
     if path.is_file():
         if zipfile.is_zipfile(path):
-            return ZipBundle(path)
+            return ZipBundle(path, label=label, max_unzipped=max_unzipped)
         with path.open("rb") as handle:
             if handle.read(4) == b"PK\x03\x04":
                 raise SourceError("looks like a zip archive but cannot be read: it is damaged or incomplete (an "
-                                  "upload still in progress or cut off?)", str(path))
-        raise SourceError("is a file but not a zip archive: give a folder of CSV files or a .zip", str(path))
+                                  "upload still in progress or cut off?)", label or str(path))
+        raise SourceError("is a file but not a zip archive: give a folder of CSV files or a .zip", label or str(path))
     raise SourceError("no such folder or zip file (check the connector's path setting)", str(path))
 
 

@@ -493,15 +493,13 @@ def holds(ctx: Ctx, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def approve(ctx: Ctx, run_id: int, as_json: bool) -> None:
-    """Apply a held run exactly as it was staged."""
-    from rostersync.engine import RunResult
+    """Apply a held run exactly as it was staged, then finish what its source leaves until a run is
+    committed (e.g. archiving an SFTP drop)."""
+    from rostersync.engine import approve_run
     from rostersync.output import emit_json
 
     with ctx.store() as store:
-        run = store.run(run_id) or {}
-        outcome = store.approve(run_id)
-    result = RunResult(run_id, run.get("school", ""), run.get("source", ""), outcome.status, outcome.counts,
-                       warnings=outcome.warnings)
+        result = approve_run(store, ctx.config, run_id)
     if as_json:
         emit_json(result_json(result))
     else:

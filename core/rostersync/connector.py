@@ -9,13 +9,13 @@ error, not a silently ignored key.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from rostersync.errors import ConfigError, RostersyncError
+from rostersync.errors import ConfigError
 from rostersync.secrets import SecretRef
 
 NOTHING = attrs.NOTHING
@@ -265,9 +265,9 @@ class FetchContext:
 
     ``state`` is what this source's last successful run left (delta cursors, the drop it imported);
     a transport puts what the next run needs into ``next_state``, saved only if this run succeeds.
-    ``work_dir`` is a private (0700) folder for downloads, removed after the run.
-    :meth:`after_success` registers work that must wait until the run has committed (e.g. moving
-    an imported SFTP drop into ``archive/``).
+    ``work_dir`` is a private (0700) folder for downloads, removed after the run. Work that must
+    wait until the run has committed belongs in the transport's ``committed`` step
+    (:class:`rostersync.transport.Transport`), which also runs when a held run is approved.
     """
 
     school_id: str
@@ -281,31 +281,10 @@ class FetchContext:
     warnings: list[str] = attrs.Factory(list)
     #: a digest of rostersync's version and the configuration shaping this sync (see rostersync.unchanged)
     config_digest: str = ""
-    on_success: list[Callable[[], Iterable[str] | None]] = attrs.Factory(list)
 
     def warn(self, message: str) -> None:
         """Report something the operator should see (e.g. an endpoint the SIS does not share)."""
         self.warnings.append(message)
-
-    def after_success(self, action: Callable[[], Iterable[str] | None]) -> None:
-        """Run ``action`` once this run's changes are committed; it may return warnings.
-
-        Not run for a failed or skipped run. Its failure cannot undo the committed run: the engine
-        records it as a warning of the run.
-        """
-        self.on_success.append(action)
-
-    def run_after_success(self) -> list[str]:
-        """Run the registered actions; return their warnings and failures as messages."""
-        messages: list[str] = []
-        for action in self.on_success:
-            try:
-                messages.extend(action() or ())
-            except RostersyncError as exc:
-                messages.append(f"after the sync: {exc}")
-            except Exception as exc:
-                messages.append(f"after the sync: internal error: {type(exc).__name__}: {exc}")
-        return messages
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from rostersync.batches import RawBatch
-from rostersync.bundlefiles import BATCH_ROWS, Bundle, open_bundle, read_csv_batches
+from rostersync.bundlefiles import BATCH_ROWS, Bundle, ZipLimit, open_bundle, read_csv_batches
 from rostersync.errors import ConfigError, SourceError
 from rostersync.formats.clever_bundle import plan_clever, read_clever
 from rostersync.formats.oneroster_bundle import (
@@ -86,12 +86,13 @@ def _detect(bundle: Bundle) -> str:
     )
 
 
-def read_bundle(folder: Path, format: str = "auto", *, demographics: bool = False) -> Iterator[RawBatch]:
+def read_bundle(folder: Path, format: str = "auto", *, demographics: bool = False, label: str | None = None,
+                max_unzipped: ZipLimit | None = None) -> Iterator[RawBatch]:
     """The one entry point for file-based transports (local folder, SFTP drop, zip): the roster files of
-    ``folder`` (a folder or a .zip) in ``format`` as raw batches. Demographics are skipped unless asked
-    for (opt-in)."""
+    ``folder`` (a folder or a .zip, read in place) in ``format`` as raw batches. Demographics are skipped
+    unless asked for (opt-in). ``label`` and ``max_unzipped``: see :func:`~rostersync.bundlefiles.open_bundle`."""
     layout = _reader(format)
-    with open_bundle(Path(folder)) as bundle:
+    with open_bundle(Path(folder), label=label, max_unzipped=max_unzipped) as bundle:
         plan = plan_bundle(bundle, format)
         reader = layout.read if layout else read_clever if plan.format == "clever" else read_oneroster
         pending = plan.warnings
@@ -102,9 +103,10 @@ def read_bundle(folder: Path, format: str = "auto", *, demographics: bool = Fals
             yield batch
 
 
-def describe_bundle(folder: Path, format: str = "auto") -> BundlePlan:
+def describe_bundle(folder: Path, format: str = "auto", *, label: str | None = None,
+                    max_unzipped: ZipLimit | None = None) -> BundlePlan:
     """The plan of a bundle without reading any rows (``rostersync check``)."""
-    with open_bundle(Path(folder)) as bundle:
+    with open_bundle(Path(folder), label=label, max_unzipped=max_unzipped) as bundle:
         return plan_bundle(bundle, format)
 
 

@@ -133,7 +133,9 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
                                  dry_run=options.dry_run, preview_limit=options.preview_limit)
             outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)
-            after = context.run_after_success() if outcome.status == "ok" else []
+            after = []
+            if outcome.status == "ok":
+                after = committed(connector, attrs.evolve(context, state=context.next_state))
             for message in after:
                 store.add_warning(run_id, message)
         return RunResult(run_id, school.id, enabled.name, outcome.status, outcome.counts,
@@ -168,6 +170,46 @@ def _stage(connector: Connector, context: FetchContext, staging: StagingArea, sc
             staging.write(mapped)
             if progress:
                 progress(mapped.entity, len(mapped.records))
+
+
+def committed(connector: Connector, context: FetchContext) -> list[str]:
+    """The transport's ``committed`` step for a run whose changes are committed (``context.state``:
+    the state the run saved). Its failure cannot undo the run: it comes back as a warning."""
+    step = get_transport(connector.kind).committed
+    if step is None:
+        return []
+    try:
+        return list(step(connector, context) or ())
+    except RostersyncError as exc:
+        return [f"after the sync: {exc}"]
+    except Exception as exc:
+        return [f"after the sync: internal error: {type(exc).__name__}: {exc}"]
+
+
+def approve_run(store: Store, config: Any, run_id: int) -> RunResult:
+    """Apply a held run exactly as it was staged, then do what its transport leaves until a run is
+    committed (archiving an SFTP drop...), with the source's current settings. ``config``: the
+    :class:`rostersync.config.Config` that says how the run's source is configured."""
+    run = store.run(run_id) or {}
+    outcome = store.approve(run_id)
+    school_id, source = run.get("school", ""), run.get("source", "")
+    after: list[str] = []
+    if outcome.status == "ok":
+        school = config.schools().get(school_id)
+        enabled = school.connectors.get(source) if school else None
+        if enabled is None:
+            after = [f"after the sync: {source} is no longer enabled for {school_id}; what its transport does "
+                     f"once a run is committed (e.g. archiving an SFTP drop) was not done"]
+        else:
+            connector = get_connector(enabled.name)
+            context = FetchContext(school_id=school_id, source=source,
+                                   settings=structure_settings(connector, enabled.settings), org_ids=school.org_ids,
+                                   state=store.last_state(school_id, source))
+            after = committed(connector, context)
+        for message in after:
+            store.add_warning(run_id, message)
+    return RunResult(run_id, school_id, source, outcome.status, outcome.counts,
+                     warnings=outcome.warnings + len(after))
 
 
 def check_source(store: Store, school: School, enabled: EnabledConnector) -> list[Any]:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 Fetch = Callable[["Connector", "FetchContext"], "Iterable[RawBatch]"]
 #: check(connector, context): one step per thing checked, in order, stopping at the first failure
 Check = Callable[["Connector", "FetchContext"], "Iterable[CheckStep]"]
+#: committed(connector, context): work a run leaves until its changes are committed; returns warnings
+Committed = Callable[["Connector", "FetchContext"], "Iterable[str]"]
 
 
 @attrs.frozen
@@ -35,6 +37,13 @@ class Transport:
     location and mode (bulk or delta); ``check`` reaches the source without touching the roster
     (``rostersync check``). ``settings`` is the attrs class every connector of this kind builds on.
     ``package``/``version`` are filled in by the host from the plugin that registered it.
+
+    ``committed`` (optional) does what must wait until a run's changes are committed, such as
+    moving an imported SFTP drop into ``archive/``: the engine calls it once a run has applied, or
+    once ``rostersync approve`` has applied a run that was held, perhaps days later in another
+    process. So it works from ``context.state``, the state that run saved (its ``next_state``: keep
+    what it needs there, never a secret), and the source's current settings. It returns warnings; its
+    failure is a warning of the run, which stays committed.
     """
 
     kind: str
@@ -42,5 +51,6 @@ class Transport:
     settings: type
     fetch: Fetch
     check: Check
+    committed: Committed | None = None
     package: str = ""
     version: str = ""

@@ -1,6 +1,6 @@
-"""Limits that keep a hostile zip from exhausting disk, memory or time, shared by the reader that
-streams members in place (:mod:`rostersync.bundlefiles`) and the SFTP transport that unpacks a drop
-(:mod:`rostersync.transports.zipdrop`).
+"""Limits that keep a hostile zip from exhausting disk, memory or time, for the one reader that
+streams a zip's members in place (:mod:`rostersync.bundlefiles`), whether the zip is local or an SFTP
+drop (which may set a lower total with ``max_unzipped_mb``).
 
 A zip bomb is a small archive that inflates to far more than any roster: deflate reaches ~1000:1 on
 repetitive data, so a 10 MB download can hold 10 GB. Roster CSV files compress 5-20:1 in practice

@@ -2,10 +2,15 @@
 
 A sync connects (host key verified, see :mod:`.sftp_session`), picks the newest complete drop
 (:mod:`.sftp_drops`), skips it when it is the drop the last successful run imported, downloads it
-into the run's private work folder (:mod:`.sftp_download`), unpacks a zip (:mod:`.zipdrop`) and
-hands the folder to :func:`rostersync.csvbundle.read_bundle`, like the local-folder transport. The
-connection is closed before any row is parsed. With ``archive`` on, the drop is moved into
-``archive/`` on the server once the run has committed.
+into the run's private work folder (:mod:`.sftp_download`) and hands the folder, or the zip file as
+it is, to :func:`rostersync.csvbundle.read_bundle`, like the local-folder transport: a zip is read in
+place by the one zip reader (:mod:`rostersync.bundlefiles`), under ``max_unzipped_mb`` and named by
+its remote location in messages. The connection is closed before any row is parsed.
+
+With ``archive`` on, the drop is moved into ``archive/`` on the server once the run's changes are
+committed: by the transport's ``committed`` step, which the engine calls after a run applies and
+after ``rostersync approve`` applies a held one. It finds the drop in the state the run saved (names,
+paths, sizes and times, never a secret), so a drop held for a day is archived when it is approved.
 
 Settings: :class:`~rostersync.transports.sftp_settings.SftpSettings` (or a connector's subclass of it).
 """
@@ -27,7 +32,6 @@ from rostersync.transports.sftp_download import download_drop
 from rostersync.transports.sftp_drops import REMOTE_FOLDER, Choice, Drop, choose_drop, iso, list_drops
 from rostersync.transports.sftp_session import SESSION_STEPS, Session, SftpError, location, open_session
 from rostersync.transports.sftp_settings import SftpSettings
-from rostersync.transports.zipdrop import extract_zip
 
 if TYPE_CHECKING:
     from rostersync.batches import RawBatch
@@ -35,16 +39,24 @@ if TYPE_CHECKING:
 KIND = "sftp"
 
 
+MB = 1024 * 1024
+
+
 def fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch]:
     settings: SftpSettings = context.settings
-    folder = pull_drop(context)
+    drop, path = pull_drop(context)
     from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
 
-    yield from read_bundle(folder, settings.format, demographics=settings.demographics)
+    yield from read_bundle(path, settings.format, demographics=settings.demographics, **_zip_reading(settings, drop))
 
 
-def pull_drop(context: FetchContext) -> Path:
-    """Download the drop this run should import and return the local folder holding its files.
+def _zip_reading(settings: SftpSettings, drop: Drop) -> dict[str, Any]:
+    """How the bundle reader opens a zip drop: named by its remote location, under max_unzipped_mb."""
+    return {"label": location(settings, drop.path), "max_unzipped": (settings.max_unzipped_mb * MB, "max_unzipped_mb")}
+
+
+def pull_drop(context: FetchContext) -> tuple[Drop, Path]:
+    """Download the drop this run should import: the drop, and the local folder (or zip) holding it.
 
     Raises :class:`NothingNew` when there is no complete drop newer than the one imported last.
     """
@@ -57,9 +69,7 @@ def pull_drop(context: FetchContext) -> Path:
     if choice.unfinished:
         context.warn(f"{where}: {choice.unfinished_note()}")
     context.next_state["drop"] = {**drop.as_state(), "imported_at": _now()}
-    if settings.archive:
-        context.after_success(lambda: _archive(context, drop))
-    return _bundle_folder(drop, files, context)
+    return drop, files[0] if drop.kind == "zip" else files[0].parent
 
 
 def _now() -> str:
@@ -104,15 +114,14 @@ def _download(session: Session, drop: Drop, context: FetchContext) -> list[Path]
                          settings, where, context.warn)
 
 
-def _bundle_folder(drop: Drop, files: list[Path], context: FetchContext) -> Path:
-    if drop.kind != "zip":
-        return files[0].parent
-    assert context.work_dir is not None
-    return extract_zip(files[0], context.work_dir / "bundle", context.settings.max_unzipped_mb * 1024 * 1024)
-
-
-def _archive(context: FetchContext, drop: Drop) -> list[str]:
+def committed(connector: Connector, context: FetchContext) -> list[str]:
+    """After the run importing a drop has committed (at once, or when approved after a hold): with
+    ``archive`` on, move the drop into ``archive/``. ``context.state`` is the state the run saved."""
     settings = context.settings
+    saved = context.state.get("drop")
+    if not settings.archive or not saved:
+        return []
+    drop = Drop.from_state(saved)
     where = location(settings, settings.remote_path)
     with open_session(settings, context, reconnecting=True) as session:
         notes = archive_drop(session.sftp, drop, settings.remote_path, where)
@@ -164,7 +173,8 @@ def _check(context: FetchContext, steps: list[CheckStep]) -> None:
     steps.append(CheckStep("download", True, f"{len(files)} file(s), {choice.drop.size:,} bytes into a private "
                                              "temporary folder"))
     from rostersync.csvbundle import describe_bundle
-    plan = describe_bundle(_bundle_folder(choice.drop, files, context), settings.format)
+    path = files[0] if choice.drop.kind == "zip" else files[0].parent
+    plan = describe_bundle(path, settings.format, **_zip_reading(settings, choice.drop))
     listed = ", ".join(f"{p.actual} ({p.mode})" for p in plan.files)
     steps.append(CheckStep("required files", True, listed or "manifest declares no files"))
 
@@ -172,4 +182,4 @@ def _check(context: FetchContext, steps: list[CheckStep]) -> None:
 @hookimpl
 def rostersync_register_transports(register):  # type: ignore[no-untyped-def]
     register(Transport(KIND, "The newest complete drop on an SFTP server (pulled over SSH)", SftpSettings,
-                       fetch, check))
+                       fetch, check, committed=committed))

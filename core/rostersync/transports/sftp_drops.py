@@ -68,8 +68,24 @@ class Drop:
         return f"{self.name}{slash} ({files}{self.size:,} bytes, modified {iso(self.mtime)})"
 
     def as_state(self) -> dict[str, Any]:
+        """What a run remembers of its drop: enough to tell the next drop from it, and to archive it
+        once the run is committed (perhaps a day later, when a held run is approved). No secret."""
+        marker = [self.marker.name, self.marker.size, self.marker.mtime] if self.marker else None
         return {"name": self.name, "path": self.path, "kind": self.kind, "mtime": self.mtime,
-                "files": self.fingerprint}
+                "files": self.fingerprint, "marker": marker}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Drop:
+        """The drop :meth:`as_state` described."""
+        path, kind = state["path"], state["kind"]
+        folder = path if kind == "folder" else posixpath.dirname(path)
+
+        def remote(name: str, size: int, mtime: int) -> RemoteFile:
+            return RemoteFile(posixpath.join(folder, name), name, size, mtime)
+
+        marker = state.get("marker")
+        return cls(state["name"], path, kind, tuple(remote(*f) for f in state["files"]),
+                   remote(*marker) if marker else None)
 
 
 @attrs.frozen
