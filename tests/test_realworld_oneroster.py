@@ -15,14 +15,15 @@ def _validate(cli, path, *args):  # type: ignore[no-untyped-def]
     return result.exit_code, json.loads(result.output)
 
 
-def small_district(folder, version="1.1"):  # type: ignore[no-untyped-def]
+def small_district(folder, version="1.1", school="s1", kind="school"):  # type: ignore[no-untyped-def]
+    """A district with one school (``school``, an org of type ``kind``), a class, a student and a teacher."""
     return oneroster_bundle(folder, {
-        "orgs.csv": [org("d1", "District", "district"), org("s1", "Oak", "school", "d1")],
+        "orgs.csv": [org("d1", "District", "district"), org(school, "Oak", kind, "d1")],
         "academicSessions.csv": [TERM],
-        "courses.csv": [("c1", "", "", "", "Math", "M1", "", "s1")],
-        "classes.csv": [klass("k1", "c1", "s1")],
-        "users.csv": [user("u1", "student", "s1"), user("t1", "teacher", "s1")],
-        "enrollments.csv": [enrollment("e1", "k1", "s1", "u1"), enrollment("e2", "k1", "s1", "t1", "teacher")],
+        "courses.csv": [("c1", "", "", "", "Math", "M1", "", school)],
+        "classes.csv": [klass("k1", "c1", school)],
+        "users.csv": [user("u1", "student", school), user("t1", "teacher", school)],
+        "enrollments.csv": [enrollment("e1", "k1", school, "u1"), enrollment("e2", "k1", school, "t1", "teacher")],
     }, version=version)
 
 
@@ -110,20 +111,8 @@ def test_users_and_classes_of_departments_are_kept_and_attached_to_the_school(cl
     assert query(db_path, "SELECT sourced_id FROM classes WHERE school='oak'") == [("k1",)]
 
 
-def rediker_district(folder):  # type: ignore[no-untyped-def]
-    """A Rediker tenant: no school orgs at all, its schools sent as departments."""
-    return oneroster_bundle(folder, {
-        "orgs.csv": [org("d1", "District", "district"), org("oak", "Oak School", "department", "d1")],
-        "academicSessions.csv": [TERM],
-        "courses.csv": [("c1", "", "", "", "Biology", "B1", "", "oak")],
-        "classes.csv": [klass("k1", "c1", "oak")],
-        "users.csv": [user("u1", "student", "oak"), user("t1", "teacher", "oak")],
-        "enrollments.csv": [enrollment("e1", "k1", "oak", "u1")],
-    })
-
-
 def test_departments_treated_as_schools_on_request(cli, project, tmp_path, db_path):
-    bundle = rediker_district(tmp_path / "b")
+    bundle = small_district(tmp_path / "b", school="oak", kind="department")  # a Rediker tenant: no school orgs
     assert _validate(cli, bundle, "--org-types-as-school", "department")[1]["ok"]
     bad = cli("validate", str(bundle), "--org-types-as-school", "classroom")
     assert bad.exit_code == 2 and "'classroom' is not an org type that could be treated as a school" in bad.output

@@ -51,7 +51,8 @@ def test_approving_a_held_zip_drop_archives_it_and_its_marker(cli, sshd, sftp_sc
     assert sync(cli)["status"] == "skipped"  # nothing new on the server
 
 
-def test_approving_a_held_folder_drop_archives_its_files(cli, sshd, sftp_school, drops, db_path):
+def held_folder_drop(cli, sshd, drops):  # type: ignore[no-untyped-def]
+    """A folder drop synced (and archived), then a short one held: the held run, its files in place."""
     put_bundle(drops, sshd)
     enable(cli, sshd, drops, archive=True)
     assert sync(cli)["status"] == "ok"
@@ -59,7 +60,11 @@ def test_approving_a_held_folder_drop_archives_its_files(cli, sshd, sftp_school,
     held = sync(cli)
     assert held["status"] == "held", held
     assert (drops / "users.csv").is_file()
+    return held
 
+
+def test_approving_a_held_folder_drop_archives_its_files(cli, sshd, sftp_school, drops, db_path):
+    held = held_folder_drop(cli, sshd, drops)
     assert cli("approve", str(held["run"])).exit_code == 0
     assert not list(drops.glob("*.csv"))
     batches = sorted((drops / "archive").iterdir())
@@ -67,12 +72,7 @@ def test_approving_a_held_folder_drop_archives_its_files(cli, sshd, sftp_school,
 
 
 def test_a_failed_archive_after_approval_is_a_warning_of_the_approved_run(cli, sshd, sftp_school, drops, db_path):
-    put_bundle(drops, sshd)
-    enable(cli, sshd, drops, archive=True)
-    assert sync(cli)["status"] == "ok"
-    put_bundle(drops, sshd, half_the_users)
-    held = sync(cli)
-    assert held["status"] == "held", held
+    held = held_folder_drop(cli, sshd, drops)
     enable(cli, sshd, drops, archive=True, port=1)  # the server moved: the archive step cannot connect
     approved = cli("approve", str(held["run"]), "--json")
     assert approved.exit_code == 0, approved.output
