@@ -27,7 +27,6 @@ Every Clever drop is a full snapshot (Clever has no deltas), so every stream is 
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -53,6 +52,7 @@ from rostersync.formats.clever_csv import (
     term_key,
 )
 from rostersync.formats.oneroster_bundle import BundlePlan, PlannedFile, bundle_incomplete
+from rostersync.formats.scratch import ScratchIndex
 from rostersync.issues import Issue
 from rostersync.model import Record
 
@@ -144,14 +144,11 @@ def _ids(value: str | None) -> list[str]:
     return [v for v in json.loads(value or "[]") if v]
 
 
-class CleverIndex:
-    """The columns that need joining, in a private SQLite file."""
+class CleverIndex(ScratchIndex):
+    """The columns that need joining, in the reader's scratch database."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.executescript("""
+        super().__init__(path, """
             CREATE TABLE sections (line INTEGER, course TEXT, school TEXT, number TEXT, name TEXT, description TEXT,
                                    grade TEXT, subject TEXT, title TEXT, term TEXT, term_name TEXT,
                                    term_start TEXT, term_end TEXT);
@@ -162,11 +159,6 @@ class CleverIndex:
             CREATE TABLE listed_courses (course TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE enrolled_schools (student TEXT, school TEXT, PRIMARY KEY (student, school)) WITHOUT ROWID;
         """)
-
-    def _insert(self, sql: str, rows: list[tuple]) -> None:
-        self.conn.execute("BEGIN")
-        self.conn.executemany(sql, rows)
-        self.conn.execute("COMMIT")
 
     # -- first pass -------------------------------------------------------------------------------
     def scan_sections(self, batches: Iterator[RawBatch]) -> None:
@@ -186,8 +178,8 @@ class CleverIndex:
                              _get(row, grade) or None, _get(row, subject) or None, _get(row, title) or s,
                              term_key(tn, *dates) if dates else None, tn, start, end))
                 links.extend((person_id("teacher", t), sch) for i in teachers if (t := _get(row, i)))
-            self._insert("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._insert("INSERT OR IGNORE INTO teacher_schools VALUES (?, ?)", links)
+            self.insert("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.insert("INSERT OR IGNORE INTO teacher_schools VALUES (?, ?)", links)
 
     def scan_students(self, batches: Iterator[RawBatch]) -> None:
         wanted = ("Student_id", "School_id", "Contact_name", "Contact_type", "Contact_relationship",
@@ -203,8 +195,8 @@ class CleverIndex:
                 if any(fields) and fields[2].lower() != "self":
                     contacts.append((contact_key(fields[6], student, fields[0]), person_id("student", student),
                                      _get(row, school), line, *fields))
-            self._insert("INSERT OR IGNORE INTO students VALUES (?, ?)", students)
-            self._insert("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
+            self.insert("INSERT OR IGNORE INTO students VALUES (?, ?)", students)
+            self.insert("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", contacts)
         self.conn.execute("CREATE INDEX contacts_student ON contacts (student)")
 
     def scan_courses(self, batches: Iterator[RawBatch]) -> None:
@@ -213,7 +205,7 @@ class CleverIndex:
             school, number, name = _columns(batch, ("School_id", "Course_number", "Course_name"))
             keys = [(course_key(_get(row, school), _get(row, number), _get(row, name), ""),)
                     for _line, row in batch.rows if _get(row, number) or _get(row, name)]
-            self._insert("INSERT OR IGNORE INTO listed_courses VALUES (?)", keys)
+            self.insert("INSERT OR IGNORE INTO listed_courses VALUES (?)", keys)
 
     # -- derived streams ----------------------------------------------------------------------------
     def _records(self, sql: str, entity: str, location: str,
@@ -286,17 +278,13 @@ class CleverIndex:
             student, school = _columns(batch, ("Student_id", "School_id"))
             if student is not None and school is not None:
                 pairs = {(person_id("student", row[student]), row[school].strip()) for _line, row in batch.rows}
-                self._insert("INSERT OR IGNORE INTO enrolled_schools VALUES (?, ?)", list(pairs))
+                self.insert("INSERT OR IGNORE INTO enrolled_schools VALUES (?, ?)", list(pairs))
             yield batch
 
     # -- per-batch lookups ----------------------------------------------------------------------------
     def _lookup(self, sql: str, keys: list[str]) -> dict[str, tuple]:
-        found: dict[str, tuple] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            for row in self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk):
-                found[row[0]] = row[1:]
-        return found
+        """Key -> the rest of its row, for the rows of ``sql`` (see :meth:`ScratchIndex.lookup`)."""
+        return {row[0]: row[1:] for row in self.lookup(sql, keys)}
 
     def with_schools(self, batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
         """teachers.csv rows + ``_schools``: the schools of every section they teach (a JSON list)."""
@@ -333,5 +321,3 @@ class CleverIndex:
             header = (*batch.header, "_contacts", "_schools") if with_contacts else batch.header
             yield attrs.evolve(batch, rows=rows, header=header)
 
-    def close(self) -> None:
-        self.conn.close()
