@@ -12,8 +12,10 @@ The CLI tests also use ``bundle`` from ``conftest.py``. A second connection to t
 ``open_store`` on the same target (the lock test needs one).
 
 Runs, holds, apply (insert/update/restore/soft delete, the audit, add-only, dry runs, deltas), locks,
-export rows, live ids and migrations. Only ``rostersync.store`` and its protocol are used, so the
-PostgreSQL store of the scale-out issue runs the same module with its own fixtures.
+export rows, live ids, the web view's pages (runs, changes, warnings, people search, a person's
+enrollments and history), the audit log of operator actions, and migrations. Only ``rostersync.store``
+and its protocol are used, so the PostgreSQL store of the scale-out issue runs the same module with
+its own fixtures.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from conftest import rostersync_exe
 from rostersync.batches import MappedBatch
 from rostersync.errors import ConfigError
 from rostersync.issues import Issue
-from rostersync.model import Org, Record, User
+from rostersync.model import Class, Enrollment, Org, Record, User
 from rostersync.safeguards import Safeguards
 from rostersync.secrets import remember
 from rostersync.store import backend_for, inspect_store, open_store
@@ -351,6 +353,150 @@ def test_live_rows_stream_stored_values_and_extra_keys(store: Store) -> None:
     assert (json.loads(orgs), enabled) == (["sch-1", "a-dist"], 0)  # stored form: JSON lists, 0/1
     sync(store, {"orgs": [org("sch-1")], "users": []})
     assert store.extra_keys(SCHOOL, "orgs") == []  # only live rows count
+
+
+# -- pages for the web view ----------------------------------------------------------------------------
+def _ids(rows: Sequence[dict[str, Any]], key: str = "id") -> list[Any]:
+    return [r[key] for r in rows]
+
+
+def test_run_page_pages_newest_first_by_school_and_source(store: Store) -> None:
+    ids = [store.begin_run(school, source) for school, source in
+           [(SCHOOL, SOURCE), (SCHOOL, "other"), ("dale", SOURCE), (SCHOOL, SOURCE), (SCHOOL, SOURCE)]]
+    assert _ids(store.run_page()) == ids[::-1]
+    assert _ids(store.run_page(limit=2)) == ids[:2:-1]
+    assert _ids(store.run_page(before=ids[3], limit=2)) == [ids[2], ids[1]]
+    assert _ids(store.run_page(school=SCHOOL)) == [ids[4], ids[3], ids[1], ids[0]]
+    assert _ids(store.run_page(school=SCHOOL, source=SOURCE, before=ids[4])) == [ids[3], ids[0]]
+    assert store.run_page(school="nowhere") == []
+    assert store.run_page(school=SCHOOL)[0]["status"] == "running"
+
+
+def test_change_page_filters_by_entity_and_action_and_pages_by_cursor(store: Store) -> None:
+    sync(store, BASE)
+    other_run, _ = sync(store, {"users": [user("x1")]}, school="dale")  # another run's changes never show
+    run_id, _ = sync(store, {"orgs": [org("sch-1", name="Renamed"), org("dist", "district")],
+                             "users": [user("u1", "Kim"), user("u4"), user("u5"), user("u3", "Ng")]})
+    every = store.changes(run_id)
+    assert store.change_page(run_id) == every  # id order, whatever the entity
+    assert [(c["entity"], c["action"]) for c in every].count(("users", "insert")) == 2
+    first, second = store.change_page(run_id, limit=3), store.change_page(run_id, after=every[2]["id"], limit=3)
+    assert first + second == every and len(first) == 3
+    assert store.change_page(run_id, after=every[-1]["id"]) == []
+    users = store.change_page(run_id, entity="users")
+    assert users == store.changes(run_id, "users") and {c["entity"] for c in users} == {"users"}
+    assert _ids(store.change_page(run_id, entity="users", action="insert", limit=1)) == [
+        c["id"] for c in users if c["action"] == "insert"][:1]
+    deletes = store.change_page(run_id, action="delete")
+    assert [(c["entity"], c["sourced_id"]) for c in deletes] == [("users", "u2")]
+    update = store.change_page(run_id, entity="orgs", action="update")
+    assert [(c["sourced_id"], c["fields"]) for c in update] == [("sch-1", {"name": ["Sch-1", "Renamed"]})]
+    assert store.change_page(run_id, entity="classes") == [] and store.change_page(run_id + 100) == []
+    assert {c["run_id"] for c in store.change_page(other_run)} == {other_run}
+
+
+def test_issue_page(store: Store) -> None:
+    warnings = [Issue(f"warning {n}", code="dangling", line=n + 2) for n in range(5)]
+    run_id, _ = sync(store, BASE, warnings=warnings)
+    assert store.issue_page(run_id) == warnings
+    assert store.issue_page(run_id, offset=1, limit=2) == warnings[1:3]
+    assert store.issue_page(run_id, offset=5) == [] and store.issue_page(run_id + 1) == []
+
+
+PEOPLE = {"orgs": BASE["orgs"],
+          "users": [User("u1", role="student", given_name="Ana", family_name="García", identifier="S-100",
+                         email="Ana.Garcia@Example.org", org_sourced_ids=("sch-1",)),
+                    User("u2", role="student", given_name="Ben", family_name="Garner", identifier="S-101",
+                         org_sourced_ids=("sch-1",)),
+                    User("u3", role="teacher", given_name="Garry", family_name="Oak", email="oak@example.org",
+                         org_sourced_ids=("sch-1",)),
+                    User("u4", role="student", given_name="Mary Ann", family_name="Van Buren",
+                         org_sourced_ids=("sch-1",)),
+                    User("u5%", role="student", given_name="Per", family_name="Cent_", org_sourced_ids=("sch-1",))]}
+
+
+def _found(store: Store, text: str, **kw: Any) -> list[tuple[str, str]]:
+    return [(p["school"], p["sourced_id"]) for p in store.find_people(text, **kw)]
+
+
+def test_find_people_by_id_identifier_email_and_name(store: Store) -> None:
+    sync(store, PEOPLE)
+    sync(store, {"users": [User("u1", role="student", given_name="Ana", family_name="Gar", org_sourced_ids=())]},
+         school="dale")
+    assert _found(store, "u2") == [(SCHOOL, "u2")]  # sourcedId, exactly
+    assert _found(store, "S-100") == [(SCHOOL, "u1")]  # identifier
+    assert _found(store, "ana.garcia@example.ORG") == [(SCHOOL, "u1")]  # email, any case
+    assert _found(store, "u1") == [("dale", "u1"), (SCHOOL, "u1")]
+    assert _found(store, "gar") == [("dale", "u1"), (SCHOOL, "u1"), (SCHOOL, "u2"), (SCHOOL, "u3")]  # family/given
+    assert _found(store, "GARN") == [(SCHOOL, "u2")]
+    assert _found(store, "García") == [(SCHOOL, "u1")]
+    assert _found(store, "ben garner") == [(SCHOOL, "u2")] == _found(store, "Garner,  Ben")
+    assert _found(store, "Mary Ann Van") == [(SCHOOL, "u4")] == _found(store, "Van Buren")
+    assert _found(store, "mary ann") == [(SCHOOL, "u4")]
+    assert _found(store, "Cent_") == [(SCHOOL, "u5%")] and _found(store, "Ce%") == []  # no wildcards
+    assert _found(store, "u5%") == [(SCHOOL, "u5%")]
+    assert _found(store, "g") == [] and _found(store, "  ") == []  # one letter: exact ids only
+    assert _found(store, "gar", school="dale") == [("dale", "u1")]
+    assert _found(store, "gar", offset=1, limit=2) == [(SCHOOL, "u1"), (SCHOOL, "u2")]
+    [ana] = store.find_people("S-100")
+    assert (ana["given_name"], ana["family_name"], ana["role"], ana["email"], ana["deleted_at"]) == (
+        "Ana", "García", "student", "Ana.Garcia@Example.org", None)
+    sync(store, {"orgs": BASE["orgs"], "users": PEOPLE["users"][1:]})  # u1 leaves: still found, as deleted
+    [gone] = store.find_people("S-100")
+    assert gone["deleted_at"] is not None
+
+
+def test_a_persons_row_enrollments_and_history(store: Store) -> None:
+    classes = [Class("c1", title="Algebra", course_sourced_id="crs", school_sourced_id="sch-1",
+                     term_sourced_ids=("t1",), class_code="ALG", periods=("1", "2")),
+               Class("c2", title="Biology", course_sourced_id="crs", school_sourced_id="sch-1",
+                     term_sourced_ids=("t1",))]
+
+    def enrol(sid: str, cls: str, who: str = "u1") -> Enrollment:
+        return Enrollment(sid, class_sourced_id=cls, school_sourced_id="sch-1", user_sourced_id=who, role="student")
+
+    first, _ = sync(store, {**BASE, "classes": classes, "enrollments": [enrol("e1", "c2"), enrol("e2", "c1"),
+                                                                        enrol("e3", "c1", "u2")]})
+    renamed, _ = sync(store, {**BASE, "users": [user("u1", "Kim"), *BASE["users"][1:]], "classes": classes,
+                              "enrollments": [enrol("e2", "c1"), enrol("e3", "c1", "u2"), enrol("e9", "gone")]})
+    person = store.person(SCHOOL, SOURCE, "u1")
+    assert person is not None and (person["family_name"], person["created_run"], person["updated_run"]) == (
+        "Kim", first, renamed)
+    assert json.loads(person["org_sourced_ids"]) == ["sch-1"] and person["deleted_at"] is None
+    assert store.person(SCHOOL, SOURCE, "nobody") is None and store.person("dale", SOURCE, "u1") is None
+
+    rows = store.person_enrollments(SCHOOL, SOURCE, "u1")
+    assert [(e["sourced_id"], e["class_title"], e["deleted_run"]) for e in rows] == [
+        ("e2", "Algebra", None), ("e9", None, None), ("e1", "Biology", renamed)]  # live first, by class title
+    algebra = rows[0]
+    assert (algebra["class_code"], json.loads(algebra["periods"]), algebra["role"], algebra["created_run"]) == (
+        "ALG", ["1", "2"], "student", first)
+    assert [e["sourced_id"] for e in store.person_enrollments(SCHOOL, SOURCE, "u1", offset=1, limit=1)] == ["e9"]
+    assert store.person_enrollments(SCHOOL, SOURCE, "u3") == []
+
+    history = store.person_changes(SCHOOL, SOURCE, "u1")
+    assert [(c["run_id"], c["action"], c["fields"]) for c in history] == [
+        (renamed, "update", {"family_name": ["Lee", "Kim"]}), (first, "insert", None)]
+    assert store.person_changes(SCHOOL, SOURCE, "u1", before=history[0]["id"]) == history[1:]
+    assert store.person_changes(SCHOOL, SOURCE, "u1", limit=1) == history[:1]
+    assert store.person_changes("dale", SOURCE, "u1") == []
+
+
+def test_the_audit_log_records_who_did_what_from_where(store: Store) -> None:
+    sync(store, BASE)
+    held, _ = sync(store, {"orgs": BASE["orgs"], "users": []}, policy=HOLDING)
+    other, _ = sync(store, {"users": [user("x")]}, school="dale")
+    store.record_action("discard", actor="ana", origin="web from 127.0.0.1", run_id=held, detail="roster unchanged")
+    store.record_action("approve", actor="root", origin="cli on host", run_id=other)
+    store.record_action("login", actor="ana", origin="web from 127.0.0.1")
+    log = store.actions()
+    assert [(a["action"], a["run_id"], a["school"], a["source"], a["actor"]) for a in log] == [
+        ("login", None, None, None, "ana"), ("approve", other, "dale", SOURCE, "root"),
+        ("discard", held, SCHOOL, SOURCE, "ana")]
+    assert log[2]["origin"] == "web from 127.0.0.1" and log[2]["detail"] == "roster unchanged"
+    assert log[0]["at"].endswith("Z") and log[0]["at"] >= log[2]["at"]
+    assert store.actions(run_id=held) == log[2:]
+    assert store.actions(before=log[0]["id"], limit=1) == log[1:2]
 
 
 # -- schema versions -----------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ each one relied on by the engine and checked by the contract tests:
 
 Runs and changes are plain dicts (JSON-ready, what ``--json`` prints); their keys are :class:`RunRow`
 and :class:`ChangeRow`.
+
+The operator's web view (``rostersync serve``) reads through the same protocol. Every list it shows is
+a **page**: at most ``limit`` rows, the next one asked for by a cursor (``after``/``before`` an id) or an
+``offset``, so a page costs the same in a roster of a million people as in one of a hundred; the
+backend keeps an index behind each (SQLite: migration 3). Approve and discard are recorded in an
+**audit log** of operator actions (:meth:`Store.record_action`): who, from where, when.
 """
 
 from __future__ import annotations
@@ -71,6 +77,58 @@ class ChangeRow(TypedDict):
     sourced_id: str
     action: str  # insert | update | restore | delete
     fields: dict[str, list[Any]] | None
+
+
+class PersonRow(TypedDict):
+    """A person as the people search lists them (a ``users`` row, live or soft-deleted)."""
+
+    school: str
+    source: str
+    sourced_id: str
+    role: str
+    given_name: str
+    family_name: str
+    preferred_given_name: str | None
+    identifier: str | None
+    email: str | None
+    username: str | None
+    status: str | None
+    deleted_at: str | None
+
+
+class EnrollmentRow(TypedDict):
+    """One enrollment of a person with its class (``class_title`` etc. None when the class is not in the
+    roster); ``periods`` as stored (JSON text); ``created_run``/``deleted_run``: the runs that added and
+    removed it."""
+
+    sourced_id: str
+    class_sourced_id: str
+    class_title: str | None
+    class_code: str | None
+    periods: str | None
+    role: str
+    primary: int | None
+    begin_date: str | None
+    end_date: str | None
+    status: str | None
+    deleted_at: str | None
+    created_run: int | None
+    deleted_run: int | None
+
+
+class ActionRow(TypedDict):
+    """An operator's action in the audit log (``approve``, ``discard``): who (``actor``), from where
+    (``origin``: ``cli on HOST`` or ``web from ADDRESS``), when (UTC, like run times) and on what."""
+
+    id: int
+    at: str
+    action: str
+    run_id: int | None
+    school: str | None
+    source: str | None
+    actor: str
+    origin: str
+    detail: str | None
 
 
 @attrs.frozen
@@ -254,6 +312,56 @@ class Store(Protocol):
     def extra_keys(self, school: str, entity: str) -> list[str]:
         """The distinct keys of ``extra`` (columns the source sent that the model does not map) over a
         school's live rows of ``entity``, sorted."""
+        ...
+
+    # -- pages for the web view (each an index lookup or range, whatever the database's size) ---------
+    def run_page(self, *, school: str | None = None, source: str | None = None, before: int | None = None,
+                 limit: int = 50) -> list[RunRow]:
+        """Runs newest first, of one school (and source) or all, with ids below ``before`` if given."""
+        ...
+
+    def change_page(self, run_id: int, *, entity: str | None = None, action: str | None = None,
+                    after: int = 0, limit: int = 50) -> list[ChangeRow]:
+        """A run's changes with ids above ``after``, in id order; of one entity and/or action if given."""
+        ...
+
+    def issue_page(self, run_id: int, *, offset: int = 0, limit: int = 50) -> list[Issue]:
+        """A run's warnings in the order recorded, ``limit`` of them from ``offset``."""
+        ...
+
+    def find_people(self, text: str, *, school: str | None = None, offset: int = 0,
+                    limit: int = 50) -> list[PersonRow]:
+        """People (``users`` rows, soft-deleted ones too) matching ``text``, ignoring case: exactly by
+        sourcedId, identifier or email; by name when ``text`` has two characters or more: the start of
+        the family or given name, ``Given Family`` (the starts of both) or ``Family, Given``. Ordered by
+        family name, given name, school, source, sourcedId; of one school if given."""
+        ...
+
+    def person(self, school: str, source: str, sourced_id: str) -> dict[str, Any] | None:
+        """A ``users`` row, live or soft-deleted, with every stored column (lists as JSON text) and its
+        bookkeeping (``created_run``, ``updated_run``, ``deleted_at``, ``deleted_run``)."""
+        ...
+
+    def person_enrollments(self, school: str, source: str, sourced_id: str, *, offset: int = 0,
+                           limit: int = 50) -> list[EnrollmentRow]:
+        """A person's enrollments with their classes, live ones first, then by class title (enrollments in a
+        class the roster lacks after the others) and sourcedId."""
+        ...
+
+    def person_changes(self, school: str, source: str, sourced_id: str, *, before: int | None = None,
+                       limit: int = 50) -> list[ChangeRow]:
+        """The audited changes of a person's ``users`` row, newest first (ids below ``before`` if given),
+        held runs' pending changes included (their run says so)."""
+        ...
+
+    # -- the audit log of operator actions --------------------------------------------------------
+    def record_action(self, action: str, *, actor: str, origin: str, run_id: int | None = None,
+                      detail: str | None = None) -> None:
+        """Append an operator's action to the audit log (the run's school and source are looked up)."""
+        ...
+
+    def actions(self, *, run_id: int | None = None, before: int | None = None, limit: int = 50) -> list[ActionRow]:
+        """The audit log newest first, of one run if given (ids below ``before`` if given)."""
         ...
 
 

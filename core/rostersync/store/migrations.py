@@ -116,6 +116,31 @@ def m002_structured_issues(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE run_issues ADD COLUMN {column}")
 
 
+@migration
+def m003_web_view(conn: sqlite3.Connection) -> None:
+    """What the web view (``rostersync serve``) needs to stay fast on a large roster, and the audit log.
+
+    Indexes: people search (sourcedId, identifier, email and names, ignoring case), a person's
+    enrollments and the change history of a person (a partial index over the ``users`` changes only:
+    enrollments make most of the audit and are never looked up that way), and held runs. The audit log
+    records operator actions (approve, discard): who, from where, when."""
+    conn.execute('CREATE TABLE IF NOT EXISTS "audit_log" ("id" INTEGER PRIMARY KEY, "at" TEXT NOT NULL, '
+                 '"action" TEXT NOT NULL, "run_id" INTEGER, "school" TEXT, "source" TEXT, "actor" TEXT NOT NULL, '
+                 '"origin" TEXT NOT NULL, "detail" TEXT)')
+    for name, sql in (
+        ("idx_audit_log_run_id", 'audit_log ("run_id")'),
+        ("idx_users_sourced_id", 'users ("sourced_id")'),
+        ("idx_users_identifier", 'users ("identifier") WHERE "identifier" IS NOT NULL'),
+        ("idx_users_email", 'users ("email" COLLATE NOCASE) WHERE "email" IS NOT NULL'),
+        ("idx_users_family_name", 'users ("family_name" COLLATE NOCASE)'),
+        ("idx_users_given_name", 'users ("given_name" COLLATE NOCASE)'),
+        ("idx_enrollments_user", 'enrollments ("school", "source", "user_sourced_id")'),
+        ("idx_changes_users", 'changes ("school", "source", "sourced_id") WHERE "entity" = \'users\''),
+        ("idx_sync_runs_held", 'sync_runs ("id") WHERE "status" = \'held\''),
+    ):
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {sql}")
+
+
 LATEST = len(MIGRATIONS)
 
 

@@ -32,6 +32,7 @@ from rostersync.store import locks, migrations
 from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, RunRow, SchemaVersion
 from rostersync.store.schema import TABLES, TableSpec, staged_live
 from rostersync.store.sqlfiles import create_private, q
+from rostersync.store.sqlite_pages import PageReads
 from rostersync.store.staging import StagingArea
 
 ISSUE_COLUMNS = ", ".join(map(q, COLUMNS))
@@ -57,8 +58,9 @@ def unreadable(path: str | Path, exc: sqlite3.DatabaseError) -> ConfigError:
     return ConfigError(f"{path}: the database cannot be read ({exc}); is it a rostersync SQLite database?")
 
 
-class SqliteStore:
-    """The rostersync database in one SQLite file. Open it with :func:`rostersync.store.open_store`."""
+class SqliteStore(PageReads):
+    """The rostersync database in one SQLite file. Open it with :func:`rostersync.store.open_store`.
+    Its paged reads for the web view and its audit log are in :mod:`rostersync.store.sqlite_pages`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
