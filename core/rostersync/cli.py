@@ -494,12 +494,12 @@ def holds(ctx: Ctx, as_json: bool) -> None:
 @pass_ctx
 def approve(ctx: Ctx, run_id: int, as_json: bool) -> None:
     """Apply a held run exactly as it was staged, then finish what its source leaves until a run is
-    committed (e.g. archiving an SFTP drop)."""
-    from rostersync.engine import approve_run
+    committed (e.g. archiving an SFTP drop). Recorded in the audit log with your user name."""
+    from rostersync import review
     from rostersync.output import emit_json
 
     with ctx.store() as store:
-        result = approve_run(store, ctx.config, run_id)
+        result = review.approve(store, ctx.config, run_id, review.cli_actor())
     if as_json:
         emit_json(result_json(result))
     else:
@@ -510,11 +510,12 @@ def approve(ctx: Ctx, run_id: int, as_json: bool) -> None:
 @click.argument("run_id", type=int)
 @pass_ctx
 def discard(ctx: Ctx, run_id: int) -> None:
-    """Drop a held run; the roster stays as it is and the next sync starts afresh."""
+    """Drop a held run; the roster stays as it is and the next sync starts afresh (audited like approve)."""
+    from rostersync import review
     from rostersync.output import console
 
     with ctx.store() as store:
-        store.discard(run_id)
+        review.discard(store, run_id, review.cli_actor())
     console.print(f"Discarded run {run_id}; the roster was not changed.")
 
 
