@@ -370,6 +370,10 @@ def test_run_page_pages_newest_first_by_school_and_source(store: Store) -> None:
     assert _ids(store.run_page(school=SCHOOL, source=SOURCE, before=ids[4])) == [ids[3], ids[0]]
     assert store.run_page(school="nowhere") == []
     assert store.run_page(school=SCHOOL)[0]["status"] == "running"
+    store.skip_run(ids[4], "nothing new")
+    store.skip_run(ids[1], "nothing new")
+    assert _ids(store.run_page(status="skipped")) == [ids[4], ids[1]]
+    assert _ids(store.run_page(school=SCHOOL, source=SOURCE, status="running", limit=1)) == [ids[3]]
 
 
 def test_change_page_filters_by_entity_and_action_and_pages_by_cursor(store: Store) -> None:

@@ -315,9 +315,10 @@ class Store(Protocol):
         ...
 
     # -- pages for the web view (each an index lookup or range, whatever the database's size) ---------
-    def run_page(self, *, school: str | None = None, source: str | None = None, before: int | None = None,
-                 limit: int = 50) -> list[RunRow]:
-        """Runs newest first, of one school (and source) or all, with ids below ``before`` if given."""
+    def run_page(self, *, school: str | None = None, source: str | None = None, status: str | None = None,
+                 before: int | None = None, limit: int = 50) -> list[RunRow]:
+        """Runs newest first, of one school (and source) or all, of one status if given, with ids below
+        ``before`` if given (the dashboard asks a source's last ``ok`` run this way)."""
         ...
 
     def change_page(self, run_id: int, *, entity: str | None = None, action: str | None = None,

@@ -67,15 +67,13 @@ class PageReads:
 
         return [_decode_run(r) for r in _rows(self.conn, sql, params)]  # type: ignore[misc]
 
-    def run_page(self, *, school: str | None = None, source: str | None = None, before: int | None = None,
-                 limit: int = 50) -> list[RunRow]:
+    def run_page(self, *, school: str | None = None, source: str | None = None, status: str | None = None,
+                 before: int | None = None, limit: int = 50) -> list[RunRow]:
+        params = {"before": before, "school": school, "source": source, "status": status, "limit": limit}
         where = ["id < :before" if before is not None else "1"]
-        if school is not None:
-            where.append("school = :school")
-        if source is not None:
-            where.append("source = :source")
+        where += [f"{key} = :{key}" for key in ("school", "source", "status") if params[key] is not None]
         sql = f"SELECT * FROM sync_runs WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit"
-        return self._runs(sql, {"before": before, "school": school, "source": source, "limit": limit})
+        return self._runs(sql, params)
 
     def change_page(self, run_id: int, *, entity: str | None = None, action: str | None = None,
                     after: int = 0, limit: int = 50) -> list[ChangeRow]:
