@@ -5,7 +5,6 @@ audit trail, CSRF, the access modes, the Host check, and no secret value on any 
 from __future__ import annotations
 
 import getpass
-import json
 import re
 import shutil
 import socket

@@ -7,6 +7,7 @@ error then, not an import failure of the whole command line.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -96,13 +97,15 @@ def run_server(config_path: Any, access: Any, host: str, port: int, announce: An
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)  # connections queue from now on: the printed URL answers at once
     bound = sock.getsockname()[1]
     # proxy_headers off: the client address is the connection's; only a configured proxy is believed
     server = uvicorn.Server(uvicorn.Config(create_app(config_path, access), log_level="warning",
                                            proxy_headers=False, server_header=False, access_log=False))
     announce(f"http://{'[' + host + ']' if ':' in host else host}:{bound}/")
     sys.stdout.flush()
-    server.run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stopped gracefully, then re-raised Ctrl-C
+        server.run(sockets=[sock])
 
 
 @hookimpl

@@ -48,7 +48,8 @@ def fields_of(person: dict[str, Any]) -> list[tuple[str, Any]]:
     skip = {"school", "source", "sourced_id", "extra", *BOOKKEEPING}
     rest = sorted(k for k in person if k not in skip and k not in MAIN)
     extra = json.loads(person["extra"]) if person.get("extra") else {}
-    return [(k, person.get(k)) for k in (*MAIN, *rest) if person.get(k) not in (None, "")] + sorted(extra.items())
+    shown = [(k, person.get(k)) for k in (*MAIN, *rest) if person.get(k) not in (None, "")]
+    return [(k, {0: "no", 1: "yes"}.get(v, v) if k == "enabled_user" else v) for k, v in shown] + sorted(extra.items())
 
 
 @page
@@ -64,9 +65,11 @@ async def person_page(request: Request) -> Response:
         enrollments = store.person_enrollments(school, source, sourced_id, offset=enrollments_from,
                                                limit=ENROLLMENTS + 1)
         history = store.person_changes(school, source, sourced_id, before=before, limit=HISTORY + 1)
+        held = {c["run_id"] for c in history[:HISTORY]
+                if (store.run(c["run_id"]) or {}).get("status") == "held"}  # pending, not applied
         return {"person": person, "fields": fields_of(person), "enrollments": enrollments[:ENROLLMENTS],
                 "more_enrollments": len(enrollments) > ENROLLMENTS, "history": history[:HISTORY],
-                "more_history": len(history) > HISTORY}
+                "more_history": len(history) > HISTORY, "held": held}
 
     data = await run_in_threadpool(state_of(request).with_store, work)
     if data is None:
