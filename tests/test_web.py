@@ -371,3 +371,21 @@ def test_the_audit_of_a_cli_approve_names_the_user_and_host(cli, project: Path, 
     assert [(a[0], a[1], a[4], a[5]) for a in trail] == [
         ("approve", run_id, getpass.getuser(), f"cli on {socket.gethostname()}"),
         ("discard", district["held"]["roosevelt"], getpass.getuser(), f"cli on {socket.gethostname()}")]
+
+
+@pytest.mark.parametrize("started", ["2026-11-28T01:59:00.000000Z", "2026-11-28T02:00:00.000000Z",
+                                     "2026-11-28T02:00:01.000000Z", "2026-11-27T03:00:00.000000Z", None])
+def test_the_dashboards_due_now_is_what_run_due_decides(started: str | None) -> None:
+    import datetime as dt
+
+    from rostersync import schedule
+    from rostersync.config import EnabledConnector, School
+    from rostersync.web.pages.dashboard import Row, next_due
+
+    now = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
+    school = School("hill", "Hill", connectors={"sis": EnabledConnector("sis", {}, "0 2 * * *")})
+    run = {"started_at": started} if started else None
+    upcoming, due = next_due(Row(school, "sis", run), now, {})  # type: ignore[arg-type]
+    last = dt.datetime.fromisoformat(started) if started else None
+    assert due == schedule.is_due("0 2 * * *", last, now)
+    assert upcoming == dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)

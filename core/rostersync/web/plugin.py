@@ -100,7 +100,9 @@ def run_server(config_path: Any, access: Any, host: str, port: int, announce: An
     sock.listen(128)  # connections queue from now on: the printed URL answers at once
     bound = sock.getsockname()[1]
     # proxy_headers off: the client address is the connection's; only a configured proxy is believed
-    server = uvicorn.Server(uvicorn.Config(create_app(config_path, access), log_level="warning",
+    app = create_app(config_path, access)
+    app.state.web.configs.schools()  # parse the config now: the first page should not wait for it
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning",
                                            proxy_headers=False, server_header=False, access_log=False))
     announce(f"http://{'[' + host + ']' if ':' in host else host}:{bound}/")
     sys.stdout.flush()

@@ -5,7 +5,7 @@ Parsing a config of a thousand schools takes longer than rendering a page, so th
 its schools are kept until the file's size or modification time changes: an operator's
 ``rostersync enable`` (or an edit by hand) shows on the next page without a restart. The store is
 opened per request in a worker thread (SQLite connections belong to the thread that opened them;
-a PostgreSQL store would pool).
+a PostgreSQL store would pool), without re-checking the schema ``serve`` checked when it started.
 """
 
 from __future__ import annotations
@@ -62,10 +62,11 @@ class WebState:
     throttle: LoginThrottle = attrs.Factory(LoginThrottle)
 
     def with_store(self, work: Callable[[Store], T]) -> T:
-        """Run ``work`` with the configured database open (call it in a worker thread)."""
-        from rostersync.store import store_at
+        """Run ``work`` with the configured database open (call it in a worker thread). Opened without
+        the schema checks: ``serve`` checked (and upgraded) the database once, when it started."""
+        from rostersync.store import inspect_store
 
-        with store_at(self.configs.config.database) as store:
+        with inspect_store(self.configs.config.database) as store:
             return work(store)
 
 

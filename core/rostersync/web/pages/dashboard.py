@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rostersync import schedule
 from rostersync.config import School
 from rostersync.engine import summarise
 from rostersync.store.base import RunRow, Store
@@ -62,25 +61,35 @@ def roster_users(run: RunRow | None) -> int | None:
     return counts["current"] + counts.get("inserted", 0) + counts.get("restored", 0) - counts.get("deleted", 0)
 
 
-def next_due(row: Row, now: dt.datetime) -> tuple[dt.datetime | None, bool]:
-    """When the source's schedule fires next, and whether ``run --due`` would sync it now."""
+def fire_times(expression: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """When a cron schedule last fired at or before ``now``, and when it fires next."""
+    from croniter import croniter
+
+    fires = croniter(expression, now)  # validated when the config was loaded
+    return fires.get_prev(dt.datetime), fires.get_next(dt.datetime)
+
+
+def next_due(row: Row, now: dt.datetime, memo: dict[str, tuple[dt.datetime, dt.datetime]]) -> tuple[
+        dt.datetime | None, bool]:
+    """When the source's schedule fires next, and whether ``run --due`` would sync it now: its schedule
+    fired since its last run started (:func:`rostersync.schedule.is_due`). ``memo``: fire times by
+    schedule, for one ``now`` (sources mostly share a few schedules)."""
     if row.source is None:
         return None, False
     expression = row.school.connectors[row.source].schedule
-    from croniter import croniter
+    if expression not in memo:
+        memo[expression] = fire_times(expression, now)
+    fired, upcoming = memo[expression]
+    return upcoming, row.run is None or dt.datetime.fromisoformat(row.run["started_at"]) < fired
 
-    last = dt.datetime.strptime(row.run["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC) \
-        if row.run else None
-    return croniter(expression, now).get_next(dt.datetime), schedule.is_due(expression, last, now)
 
-
-def _view(row: Row, store: Store, now: dt.datetime) -> dict[str, Any]:
+def _view(row: Row, store: Store, now: dt.datetime, memo: dict[str, Any]) -> dict[str, Any]:
     run = row.run
     applied = run if run and run["status"] == "ok" else None
     if applied is None and row.source is not None and run is not None:
         found = store.run_page(school=row.school.id, source=row.source, status="ok", limit=1)
         applied = found[0] if found else None
-    due, due_now = next_due(row, now)
+    due, due_now = next_due(row, now, memo)
     return {"school": row.school, "source": row.source, "status": row.status, "run": run,
             "totals": summarise(run["counts"]) if run and run["counts"] else None,
             "users": roster_users(applied), "next_due": due, "due_now": due_now}
@@ -103,7 +112,8 @@ async def dashboard(request: Request) -> Response:
         if text:
             rows = [r for r in rows if text in r.school.id.lower() or text in r.school.name.lower()]
         pager = Pager.of(request, len(rows), PAGE)
-        shown = [_view(row, store, now) for row in rows[pager.start:pager.stop]]
+        memo: dict[str, Any] = {}
+        shown = [_view(row, store, now, memo) for row in rows[pager.start:pager.stop]]
         return {"rows": shown, "pager": pager, "tally": tally}
 
     data = await run_in_threadpool(web.with_store, work)
