@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from conftest import roster_snapshot
@@ -304,7 +305,14 @@ def test_password_mode_signs_in_names_the_actor_and_throttles_guesses(project: P
 
 def test_proxy_mode_believes_the_header_only_from_the_proxy(project: Path, district: dict[str, Any]) -> None:
     run_id = district["held"]["roosevelt"]
-    proxied = Access("proxy", proxy_header="X-Forwarded-User", proxy_addresses=("127.0.0.1",))
+    from rostersync.errors import ConfigError
+    from rostersync.web.security import access_for
+    from rostersync.web.settings import WebSettings
+
+    with pytest.raises(ConfigError, match="allowed_hosts"):  # a page could rebind its name to the proxy
+        access_for("127.0.0.1", WebSettings(proxy_user_header="X-Forwarded-User"))
+    proxied = access_for("127.0.0.1", WebSettings(proxy_user_header="X-Forwarded-User",
+                                                   proxy_addresses=("127.0.0.1",), allowed_hosts=("127.0.0.1",)))
     with client_for(project, proxied) as web:
         assert web.get("/").status_code == 401  # the proxy named nobody
         headers = {"X-Forwarded-User": "bo@district.example", "X-Forwarded-For": "10.1.2.3"}
@@ -313,7 +321,7 @@ def test_proxy_mode_believes_the_header_only_from_the_proxy(project: Path, distr
         done = web.post(f"/runs/{run_id}/discard", data={"csrf_token": token(page)}, headers=headers)
         assert done.status_code == 303
     assert audit(project / "rostersync.db")[-1][4:6] == ("bo@district.example", "web via proxy 127.0.0.1 for 10.1.2.3")
-    elsewhere = Access("proxy", proxy_header="X-Forwarded-User", proxy_addresses=("10.9.9.9",))
+    elsewhere = attrs.evolve(proxied, proxy_addresses=("10.9.9.9",))
     with client_for(project, elsewhere) as web:
         assert web.get("/", headers={"X-Forwarded-User": "mallory"}).status_code == 403
 

@@ -40,9 +40,12 @@ def require_web_stack() -> None:
               help="Trust a reverse proxy to name the signed-in user in HEADER (e.g. X-Forwarded-User).")
 @click.option("--proxy-address", "proxy_addresses", multiple=True, metavar="ADDRESS",
               help="With --proxy-header: the proxy's address (repeatable; default 127.0.0.1 and ::1).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name browsers use to reach the view (repeatable; default: loopback names when "
+                   "bound to loopback, else any). Required with --proxy-header.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, set_password: bool, user: str, proxy_header: str | None,
-          proxy_addresses: tuple[str, ...]) -> None:
+          proxy_addresses: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> None:
     """Serve the operator's web view: dashboard, runs and their reports, holds to approve or discard,
     connectors and people. Bound to 127.0.0.1 unless told otherwise; see the README's security model."""
     import attrs
@@ -60,6 +63,8 @@ def serve(ctx: click.Context, host: str, port: int, set_password: bool, user: st
         settings = attrs.evolve(settings, proxy_user_header=proxy_header)
     if proxy_addresses:
         settings = attrs.evolve(settings, proxy_addresses=proxy_addresses)
+    if allowed_hosts:
+        settings = attrs.evolve(settings, allowed_hosts=allowed_hosts)
     from rostersync.store import store_at
     from rostersync.web.security import access_for
 

@@ -8,7 +8,8 @@ Three ways in, decided when the server starts (:func:`access_for`):
 * **password**: operators sign in with a name and password whose argon2id hash is in ``[web.users]``.
   Required to bind anywhere but loopback (unless a proxy authenticates).
 * **proxy**: a reverse proxy authenticates and names the user in a header (``--proxy-header``). The
-  header is believed only on connections from the proxy's addresses; any other request is refused.
+  header is believed only on connections from the proxy's addresses; any other request is refused,
+  and so is a Host header other than the names the proxy serves (``allowed_hosts``, required here).
 
 Every POST carries the session's CSRF token (a POST without it is refused 403, whoever sends it);
 responses forbid framing and scripts (Content-Security-Policy), and pages are not cached.
@@ -70,6 +71,10 @@ def access_for(host: str, settings: WebSettings) -> Access:
         hosts = {*LOOPBACK_NAMES, host.strip("[]").lower()}
     common = {"allowed_hosts": frozenset(hosts), "secure_cookies": settings.secure_cookies}
     if settings.proxy_user_header:
+        if not settings.allowed_hosts:  # else a page could rebind its name to the proxy's address and
+            raise ConfigError(         # send the user header itself
+                "behind a reverse proxy, name the host names it serves: --allowed-host NAME or [web] "
+                "allowed_hosts = [\"rostersync.example.org\"] (and have the proxy pass the Host header on)")
         return Access("proxy", proxy_header=settings.proxy_user_header, proxy_addresses=settings.proxy_addresses,
                       **common)
     if settings.users:
