@@ -103,7 +103,7 @@ def test_every_page_renders(web: httpx.Client, district: dict[str, Any]) -> None
     assert 'content="width=device-width' in dashboard.text and "<script" not in dashboard.text
     run = web.get(f"/runs/{held}")
     assert run.status_code == 200
-    assert "users: would delete 45 of 384 rows" in run.text and f"Approve run {held}" in run.text
+    assert "would delete 45 of 384 rows" in run.text and f"Approve run {held}" in run.text
     assert web.get("/holds").text.count("Discard run") == 2
     assert "csv-folder" in web.get("/connectors").text
     connector = web.get("/connectors/csv-folder")

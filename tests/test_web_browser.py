@@ -148,7 +148,7 @@ def test_an_operator_approves_one_held_run_and_discards_another(cli, bundle, pro
     page.goto(base + "/")
     row(page, "Lincoln").locator("a:has-text('review')").click()
     assert page.url.endswith(f"/runs/{lincoln}")
-    assert "users: would delete 45 of 384 rows" in page.inner_text("p.reason")
+    assert "would delete 45 of 384 rows" in page.inner_text("p.reason")
     shots(page, "run-held")
     page.click(f"button:has-text('Approve run {lincoln}')")
     page.wait_for_url(f"**/runs/{lincoln}")

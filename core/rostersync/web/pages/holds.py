@@ -1,8 +1,9 @@
 """Held runs, and the Approve and Discard buttons.
 
 The buttons call :func:`rostersync.review.approve` and :func:`~rostersync.review.discard`, the
-functions behind ``rostersync approve``/``discard``: the same store calls, the same audit row, with
-the signed-in operator and their address as who and where. A refusal (not held any more, made stale
+functions behind ``rostersync approve``/``discard``: the same store calls, the same step after an
+approve (e.g. archiving an SFTP drop), the same audit row, with the signed-in operator and their
+address as who and where. A refusal (not held any more, made stale
 by a later run, staging gone) is shown as the CLI would print it; the roster is left as it was.
 """
 
@@ -36,10 +37,10 @@ async def holds_page(request: Request) -> Response:
 @action
 async def approve(request: Request) -> Response:
     run_id = number(request.path_params, "run_id", -1)
-    actor = request.state.actor
+    actor, web = request.state.actor, state_of(request)
     try:
-        result = await run_in_threadpool(state_of(request).with_store,
-                                         lambda store: review.approve(store, run_id, actor))
+        result = await run_in_threadpool(web.with_store,
+                                         lambda store: review.approve(store, web.configs.config, run_id, actor))
     except RostersyncError as exc:
         flash(request, f"Run {run_id} was not approved: {exc}", "error")
     else:
