@@ -177,6 +177,16 @@ def test_people_search_and_a_persons_page(web: httpx.Client, district: dict[str,
     assert "no enrollments" not in body
 
 
+def test_a_config_broken_while_serving_is_an_error_page_not_a_traceback(web: httpx.Client, project: Path) -> None:
+    config = project / "rostersync.toml"
+    good = config.read_text()
+    config.write_text(good + "\n[schools.lincoln\n")  # an operator's unfinished edit
+    broken = web.get("/")
+    assert broken.status_code == 503 and "not valid TOML" in broken.text and "Traceback" not in broken.text
+    config.write_text(good)
+    assert web.get("/").status_code == 200  # read again once the file is fixed: no restart
+
+
 # -- approve and discard: exactly what the CLI does ------------------------------------------------
 def test_approve_from_the_web_does_what_the_cli_does(cli, project: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                      district: dict[str, Any]) -> None:

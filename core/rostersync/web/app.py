@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from rostersync.errors import RostersyncError
 from rostersync.web import auth
 from rostersync.web.pages import connectors, dashboard, holds, people, runs
 from rostersync.web.render import error_page
@@ -29,6 +30,12 @@ SESSION_HOURS = 12
 
 async def not_found(request: Request, exc: Exception) -> Response:
     return error_page(request, 404, "Not found", "there is no such page")
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """A rostersync error while reading (the config edited into an invalid state, the database gone):
+    the message the CLI would print, never a traceback."""
+    return error_page(request, 503, "Cannot show this page", str(exc))
 
 
 async def refused(request: Request, exc: Exception) -> Response:
@@ -58,7 +65,7 @@ def create_app(config_path: Path, access: Access, *, secret_key: str | None = No
                              session_cookie="rostersync_session", max_age=SESSION_HOURS * 3600, same_site="strict",
                              https_only=access.secure_cookies)]
     app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={404: not_found, 405: refused, 400: refused})
+                    exception_handlers={404: not_found, 405: refused, 400: refused, RostersyncError: unavailable})
     app.state.web = WebState(ConfigCache(config_path), access)
     wrapped = guard(app, access)
     wrapped.state = app.state  # type: ignore[attr-defined]  # tests reach the state through the wrapper
