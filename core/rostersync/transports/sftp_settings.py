@@ -2,8 +2,10 @@
 
 An SIS that drops files on SFTP registers its own :class:`~rostersync.connector.Connector` of kind
 ``sftp`` with :class:`SftpSettings` or a subclass of it (other defaults: file pattern, marker file,
-format) and inherits everything the transport does. Kept apart from the transport so that listing
-connectors never imports paramiko.
+format) and inherits everything the transport does. The drop rules' settings come from
+:class:`~rostersync.transports.drop_settings.DropSettings`, shared with the ``dropbox`` kind; this
+class adds the connection. Kept apart from the transport so that listing connectors never imports
+paramiko.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import attrs
 
 from rostersync.connector import positive, setting
 from rostersync.secrets import SecretRef
-from rostersync.settings import BundleSettings
+from rostersync.transports.drop_settings import DropSettings
 
 
 @attrs.frozen
-class SftpSettings(BundleSettings):
+class SftpSettings(DropSettings):
     """What every ``sftp`` connector is configured with; an SIS connector subclasses it for its own defaults."""
 
     host: str = setting("SFTP server host name or address")
@@ -30,27 +32,14 @@ class SftpSettings(BundleSettings):
         "Private key: file:PATH to an OpenSSH/PEM key file (mode 600) or env:NAME holding the key text",
         default=None, secret=True)
     key_passphrase: SecretRef | None = setting("Passphrase of an encrypted private key", default=None, secret=True)
-    file_pattern: str = setting(
-        "Which files make a drop: *.csv (a folder of CSV files, or dated sub-folders of them) or *.zip "
-        "(each zip file is a drop)", default="*.csv")
     host_key: str = setting(
         "Pinned host key fingerprint (SHA256:...), instead of known_hosts; rostersync check shows it",
         default="")
     known_hosts: Path = setting("known_hosts file the server's host key is verified against",
                                 default=Path("~/.ssh/known_hosts"))
-    marker_file: str = setting(
-        "File the SIS writes when a drop is complete, e.g. done.txt in the drop folder, or {drop}.done "
-        "next to a zip; empty: a drop is complete when its files stop changing", default="")
-    settle_seconds: float = setting(
-        "Without a marker file: seconds between the two looks that must see the same sizes and times",
-        default=10.0)
     connect_timeout: float = setting("Seconds to wait for the connection, the SSH banner and authentication",
                                      default=30.0)
     idle_timeout: float = setting("Seconds a transfer may stall before the connection counts as lost",
                                   default=60.0)
     retries: int = setting("Reconnect this many times when the connection drops mid-download", default=3)
     retry_wait: float = setting("Seconds before the first reconnect (doubling each time)", default=2.0)
-    archive: bool = setting("After a successful sync, move the imported drop into archive/ on the server",
-                            default=False)
-    max_unzipped_mb: int = setting("Refuse a zip drop that unpacks to more than this many MB", default=4096,
-                                   validator=positive)
