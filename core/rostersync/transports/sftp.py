@@ -1,9 +1,9 @@
 """Transport for connectors of kind ``sftp``: pull the newest complete roster drop from an SFTP server.
 
-A sync connects (host key verified, see :mod:`.sftp_session`), picks the newest complete drop
-(:mod:`.sftp_drops`), skips it when it is the drop the last successful run imported, downloads it
-into the run's private work folder (:mod:`.sftp_download`) and hands the folder, or the zip file as
-it is, to :func:`rostersync.csvbundle.read_bundle`, like the local-folder transport: a zip is read in
+A sync connects (host key verified, see :mod:`.sftp_session`), picks the newest complete drop by
+the drop rules (:mod:`.sftp_drops`, shared with the ``dropbox`` kind), skips it when it is the drop
+the last successful run imported (or holds the same bytes), downloads it into the run's private
+work folder (:mod:`.sftp_download`) and hands the folder, or the zip file as it is, to :func:`rostersync.csvbundle.read_bundle`, like the local-folder transport: a zip is read in
 place by the one zip reader (:mod:`rostersync.bundlefiles`), under ``max_unzipped_mb`` and named by
 its remote location in messages. The connection is closed before any row is parsed.
 
@@ -17,7 +17,6 @@ Settings: :class:`~rostersync.transports.sftp_settings.SftpSettings` (or a conne
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from rostersync import hookimpl
 from rostersync.connector import CheckStep, Connector, FetchContext
-from rostersync.errors import ConfigError, NothingNew, RostersyncError, SourceError
+from rostersync.errors import ConfigError, RostersyncError
 from rostersync.transport import Transport
 from rostersync.transports.sftp_archive import archive_drop
 from rostersync.transports.sftp_download import download_drop
-from rostersync.transports.sftp_drops import REMOTE_FOLDER, Choice, Drop, choose_drop, iso, list_drops
+from rostersync.transports.sftp_drops import REMOTE_FOLDER, Drop, check_drop, drop_path, take_drop, zip_reading
 from rostersync.transports.sftp_session import SESSION_STEPS, Session, SftpError, location, open_session
 from rostersync.transports.sftp_settings import SftpSettings
 
@@ -39,20 +38,13 @@ if TYPE_CHECKING:
 KIND = "sftp"
 
 
-MB = 1024 * 1024
-
-
 def fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch]:
     settings: SftpSettings = context.settings
     drop, path = pull_drop(context)
     from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
 
-    yield from read_bundle(path, settings.format, demographics=settings.demographics, **_zip_reading(settings, drop))
-
-
-def _zip_reading(settings: SftpSettings, drop: Drop) -> dict[str, Any]:
-    """How the bundle reader opens a zip drop: named by its remote location, under max_unzipped_mb."""
-    return {"label": location(settings, drop.path), "max_unzipped": (settings.max_unzipped_mb * MB, "max_unzipped_mb")}
+    yield from read_bundle(path, settings.format, demographics=settings.demographics,
+                           **zip_reading(settings, location(settings, drop.path)))
 
 
 def pull_drop(context: FetchContext) -> tuple[Drop, Path]:
@@ -63,41 +55,9 @@ def pull_drop(context: FetchContext) -> tuple[Drop, Path]:
     settings = context.settings
     where = location(settings, settings.remote_path)
     with open_session(settings, context) as session:
-        choice = choose_drop(session.sftp, settings, where)
-        drop = _refuse_unchanged(choice, context, where)
-        files = _download(session, drop, context)
-    if choice.unfinished:
-        context.warn(f"{where}: {choice.unfinished_note()}")
-    context.next_state["drop"] = {**drop.as_state(), "imported_at": _now()}
-    return drop, files[0] if drop.kind == "zip" else files[0].parent
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _refuse_unchanged(choice: Choice, context: FetchContext, where: str) -> Drop:
-    """The chosen drop, unless it is not newer than the one imported last (``--full`` overrides)."""
-    last = context.state.get("drop") or {}
-    pending = f"; {choice.unfinished_note()}" if choice.unfinished else ""
-    since = (f"no new files since {last.get('name')!r} (modified {iso(int(last.get('mtime', 0)))}) was imported "
-             f"at {last.get('imported_at', '?')}") if last else ""
-    drop = choice.drop
-    if drop is None:
-        if choice.unfinished:
-            raise NothingNew(f"{where}: {since + ': ' if since else ''}no complete drop yet{pending}")
-        if since:
-            raise NothingNew(f"{where}: {since}")
-        raise SourceError(f"no files matching {context.settings.file_pattern!r} (check remote_path and "
-                          "file_pattern)", where)
-    if context.full or not last:
-        return drop
-    if drop.fingerprint == last.get("files") and drop.path == last.get("path"):
-        raise NothingNew(f"{where}: {since}{pending} (sync --full imports it again)")
-    if drop.mtime < int(last.get("mtime", 0)):
-        raise NothingNew(f"{where}: the newest complete drop {drop.name!r} is older than {last.get('name')!r}, "
-                         f"imported before; not going back in time (sync --full imports it){pending}")
-    return drop
+        drop, files = take_drop(session.sftp, settings.remote_path, where, context,
+                                lambda drop: _download(session, drop, context))
+    return drop, drop_path(drop, files)
 
 
 @contextmanager
@@ -150,33 +110,13 @@ def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
 def _check(context: FetchContext, steps: list[CheckStep]) -> None:
     """Append a passed step per stage, in :data:`STAGES` order; raise at the first failing one."""
     settings = context.settings
-    where = location(settings, settings.remote_path)
     with open_session(settings, context) as session:
         steps += [CheckStep("connect", True, f"{settings.host}:{settings.port}"),
                   CheckStep("host key", True, f"{session.host_key} (verified by {session.verified_by})"),
                   CheckStep("authenticate", True, f"{settings.username} with {session.auth}")]
-        drops = list_drops(session.sftp, settings, where)
-        steps.append(CheckStep(REMOTE_FOLDER, True, f"{settings.remote_path}: {len(drops)} drop(s) matching "
-                                                    f"{settings.file_pattern}"))
-        choice = choose_drop(session.sftp, settings, where)
-        if choice.drop is None:
-            why = choice.unfinished_note() or f"no files matching {settings.file_pattern!r}"
-            raise SourceError(f"nothing a sync could import: {why}", where)
-        try:
-            _refuse_unchanged(choice, context, where)
-            verdict = "a sync would import it"
-        except NothingNew as exc:
-            verdict = f"a sync would skip it: {exc}"
-        pending = f"; newer: {choice.unfinished_note()}" if choice.unfinished else ""
-        steps.append(CheckStep("drop", True, f"{choice.drop.describe()}; {verdict}{pending}"))
-        files = _download(session, choice.drop, context)
-    steps.append(CheckStep("download", True, f"{len(files)} file(s), {choice.drop.size:,} bytes into a private "
-                                             "temporary folder"))
-    from rostersync.csvbundle import describe_bundle
-    path = files[0] if choice.drop.kind == "zip" else files[0].parent
-    plan = describe_bundle(path, settings.format, **_zip_reading(settings, choice.drop))
-    listed = ", ".join(f"{p.actual} ({p.mode})" for p in plan.files)
-    steps.append(CheckStep("required files", True, listed or "manifest declares no files"))
+        check_drop(session.sftp, settings.remote_path, lambda path: location(settings, path), context,
+                   lambda drop: _download(session, drop, context), steps, folder_step=REMOTE_FOLDER,
+                   fetch_step="download")
 
 
 @hookimpl

@@ -1,22 +1,22 @@
-"""Move an imported drop into ``archive/`` on the SFTP server, after the sync that imported it committed.
+"""Move an imported drop into ``archive/`` next to it, after the sync that imported it committed.
 
-Only files still exactly as imported (same size and time) are moved: a file the SIS rewrote in the
-meantime belongs to the next drop and stays where it is.
+Works on any :class:`~rostersync.transports.sftp_drops.Files`: the SFTP server a drop was pulled
+from, or a drop box folder on this machine. Only files still exactly as imported (same size and time)
+are moved: a file the SIS rewrote in the meantime belongs to the next drop and stays where it is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import posixpath
-from typing import Any
 
-from rostersync.transports.sftp_drops import ARCHIVE, Drop, RemoteFile
+from rostersync.transports.sftp_drops import ARCHIVE, Drop, Files, RemoteFile
 from rostersync.transports.sftp_session import SftpError, remote_error
 
 STEP = "archive"
 
 
-def _exists(sftp: Any, path: str) -> bool:
+def _exists(sftp: Files, path: str) -> bool:
     try:
         sftp.stat(path)
     except FileNotFoundError:
@@ -24,7 +24,7 @@ def _exists(sftp: Any, path: str) -> bool:
     return True
 
 
-def _unchanged(sftp: Any, f: RemoteFile) -> bool:
+def _unchanged(sftp: Files, f: RemoteFile) -> bool:
     try:
         now = sftp.stat(f.path)
     except FileNotFoundError:
@@ -32,12 +32,12 @@ def _unchanged(sftp: Any, f: RemoteFile) -> bool:
     return (now.st_size, int(now.st_mtime or 0)) == (f.size, f.mtime)
 
 
-def _free_name(sftp: Any, folder: str, name: str, stamp: str) -> str:
+def _free_name(sftp: Files, folder: str, name: str, stamp: str) -> str:
     target = posixpath.join(folder, name)
     return posixpath.join(folder, f"{stamp}-{name}") if _exists(sftp, target) else target
 
 
-def archive_drop(sftp: Any, drop: Drop, remote_path: str, where: str) -> list[str]:
+def archive_drop(sftp: Files, drop: Drop, remote_path: str, where: str) -> list[str]:
     """Move ``drop`` (and its marker) under ``remote_path/archive``; return notes on what was left."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     archive = posixpath.join(remote_path, ARCHIVE)

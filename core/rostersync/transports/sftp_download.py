@@ -4,7 +4,9 @@ Reads are pipelined in bounded windows (``SFTPFile.readv`` over at most :data:`W
 32 KiB): nearly the speed of paramiko's whole-file prefetch without ever buffering more than a few
 MiB, and each window starts from the bytes already on disk, so a retry resumes where the lost
 connection stopped. Retries use tenacity with exponential backoff; only a lost connection is
-retried, never a refused login or a missing file.
+retried, never a refused login or a missing file. :func:`download_file` reads any
+:class:`~rostersync.transports.sftp_drops.Files`: the ``dropbox`` kind copies from its local folder
+with it, so a drop box's files get the same checks (unchanged while copied, sizes verified).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rostersync.errors import SourceError
-from rostersync.transports.sftp_drops import Drop, RemoteFile
+from rostersync.transports.sftp_drops import Drop, Files, RemoteFile
 from rostersync.transports.sftp_session import SftpError, remote_error
 
 DOWNLOAD = "download"
@@ -30,7 +32,7 @@ def _open_local(path: Path) -> Any:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
 
 
-def _check_unchanged(sftp: Any, remote: RemoteFile, where: str) -> None:
+def _check_unchanged(sftp: Files, remote: RemoteFile, where: str) -> None:
     now = sftp.stat(remote.path)
     if (now.st_size, int(now.st_mtime or 0)) != (remote.size, remote.mtime):
         raise SftpError(f"{remote.name} changed on the server after it was listed (size {remote.size:,} -> "
@@ -38,7 +40,7 @@ def _check_unchanged(sftp: Any, remote: RemoteFile, where: str) -> None:
                         where, step=DOWNLOAD)
 
 
-def download_file(sftp: Any, remote: RemoteFile, local: Path, where: str, warn: Callable[[str], None]) -> None:
+def download_file(sftp: Files, remote: RemoteFile, local: Path, where: str, warn: Callable[[str], None]) -> None:
     """Copy ``remote`` to ``local``, continuing after the bytes ``local`` already holds."""
     offset = local.stat().st_size if local.exists() else 0
     if offset > remote.size:
@@ -64,6 +66,9 @@ def download_file(sftp: Any, remote: RemoteFile, local: Path, where: str, warn: 
         _check_unchanged(sftp, remote, where)
     except SftpError:
         raise
+    except FileNotFoundError:
+        raise SftpError(f"{remote.name} disappeared after it was listed: a new drop is being written; a later run "
+                        "will import it", where, step=DOWNLOAD) from None
     except Exception as exc:  # OSError for SFTP status codes; SSHException/EOFError/timeouts when the link drops
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise SourceError(f"no space left in the work folder for {remote.name}: {exc.strerror}") from None

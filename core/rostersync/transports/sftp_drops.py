@@ -1,16 +1,22 @@
-"""Which files on the SFTP server make up a *drop*, and which drop is the newest complete one.
+"""The drop rules: which files make up a *drop*, which drop is the newest complete one, whether it is new.
 
 An SIS delivers a roster export in one of three shapes, all handled here:
 
-* **zip files** (``file_pattern = *.zip``): each matching zip in ``remote_path`` is one drop;
-* **a folder overwritten in place** (Clever-style): the CSV files directly in ``remote_path``;
-* **dated sub-folders**: when ``remote_path`` holds no matching file itself, each sub-folder that
+* **zip files** (``file_pattern = *.zip``): each matching zip in the folder is one drop;
+* **a folder overwritten in place** (Clever-style): the CSV files directly in the folder;
+* **dated sub-folders**: when the folder holds no matching file itself, each sub-folder that
   does (except ``archive/``) is a drop.
 
 A drop is *complete* when the marker file says so (and is no older than the files), or, without a
 marker, when two looks ``settle_seconds`` apart see the same names, sizes and modification times:
 an upload in progress changes at least one of them. Newer drops still being written are left for
-a later run; the newest complete one is imported.
+a later run; the newest complete one is imported, unless it is the drop imported last (same files,
+or the same bytes uploaded again) or older than it.
+
+One implementation for both directions: the rules read a :class:`Files`, which is paramiko's
+``SFTPClient`` when the ``sftp`` kind pulls from a district's server, and
+:class:`~rostersync.transports.local_files.LocalFiles` when the ``dropbox`` kind receives uploads in a
+folder on this machine.
 """
 
 from __future__ import annotations
@@ -21,14 +27,37 @@ import posixpath
 import stat
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import attrs
 
+from rostersync.connector import CheckStep, FetchContext
+from rostersync.errors import NothingNew, SourceError
 from rostersync.transports.sftp_session import remote_error
 
 ARCHIVE = "archive"
 REMOTE_FOLDER = "remote folder"
+
+
+class Files(Protocol):
+    """The calls of paramiko's ``SFTPClient`` the drop rules, the download and the archive step make.
+
+    Entries and stats carry ``filename`` (entries only), ``st_mode``, ``st_size`` and ``st_mtime``;
+    ``stat`` raises ``FileNotFoundError`` for a missing path. An implementation may raise a
+    :class:`~rostersync.errors.SourceError` that says what went wrong itself; other exceptions are
+    translated by :func:`~rostersync.transports.sftp_session.remote_error`.
+    """
+
+    def listdir_attr(self, path: str) -> list[Any]: ...
+
+    def stat(self, path: str) -> Any: ...
+
+    def open(self, path: str, mode: str = "r") -> Any: ...  # the handle offers readv([(offset, length)])
+
+    def mkdir(self, path: str) -> None: ...
+
+    def rename(self, oldpath: str, newpath: str) -> None: ...
 
 
 @attrs.frozen
@@ -114,9 +143,9 @@ def is_zip_pattern(pattern: str) -> bool:
     return pattern.lower().endswith(".zip")
 
 
-def _listdir(sftp: Any, path: str, where: str, what: str = "remote folder") -> list[Any]:
+def _listdir(files: Files, path: str, where: str, what: str = "remote folder") -> list[Any]:
     try:
-        return list(sftp.listdir_attr(path))
+        return list(files.listdir_attr(path))
     except Exception as exc:  # paramiko raises OSError for status codes, others when the link drops
         raise remote_error(exc, where, step=REMOTE_FOLDER, what=what) from None
 
@@ -145,10 +174,9 @@ def _folder_drop(name: str, folder: str, entries: list[Any], settings: Any) -> D
     return Drop(name, folder, "folder", tuple(files), marker)
 
 
-def list_drops(sftp: Any, settings: Any, where: str) -> list[Drop]:
-    """Every drop under ``remote_path``, newest first."""
-    root = settings.remote_path
-    entries = _listdir(sftp, root, where)
+def list_drops(files: Files, settings: Any, root: str, where: str) -> list[Drop]:
+    """Every drop in the folder ``root``, newest first."""
+    entries = _listdir(files, root, where)
     if is_zip_pattern(settings.file_pattern):
         regular = _regular(entries)
         drops = []
@@ -167,22 +195,23 @@ def list_drops(sftp: Any, settings: Any, where: str) -> list[Drop]:
             drops = []
             for sub in subfolders:
                 path = posixpath.join(root, sub.filename)
-                drop = _folder_drop(sub.filename, path, _listdir(sftp, path, where, f"sub-folder {sub.filename}"),
+                drop = _folder_drop(sub.filename, path, _listdir(files, path, where, f"sub-folder {sub.filename}"),
                                     settings)
                 if drop is not None:
                     drops.append(drop)
     return sorted(drops, key=lambda d: (d.mtime, d.name), reverse=True)
 
 
-def choose_drop(sftp: Any, settings: Any, where: str, sleep: Callable[[float], None] = time.sleep) -> Choice:
+def choose_drop(files: Files, settings: Any, root: str, where: str,
+                sleep: Callable[[float], None] = time.sleep) -> Choice:
     """The newest complete drop, after the marker check or a second look ``settle_seconds`` later."""
-    first = list_drops(sftp, settings, where)
+    first = list_drops(files, settings, root, where)
     if settings.marker_file:
         complete = {d.path for d in first if d.marker is not None and d.marker.mtime >= d.mtime}
         current = first
     elif settings.settle_seconds > 0 and first:
         sleep(settings.settle_seconds)
-        current = list_drops(sftp, settings, where)
+        current = list_drops(files, settings, root, where)
         before = {d.path: d.fingerprint for d in first}
         complete = {d.path for d in current if before.get(d.path) == d.fingerprint}
     else:
@@ -193,3 +222,103 @@ def choose_drop(sftp: Any, settings: Any, where: str, sleep: Callable[[float], N
             return Choice(drop, tuple(unfinished))
         unfinished.append(drop)
     return Choice(None, tuple(unfinished))
+
+
+# -- taking a drop: the same steps for every kind that imports drops ------------------------------------
+#: fetch(drop) copies the drop's files into the run's private work folder and returns their local paths
+Fetch = Callable[[Drop], list[Path]]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def refuse_unchanged(choice: Choice, context: FetchContext, where: str) -> Drop:
+    """The chosen drop, unless it is not newer than the one imported last (``--full`` overrides)."""
+    last = context.state.get("drop") or {}
+    pending = f"; {choice.unfinished_note()}" if choice.unfinished else ""
+    since = (f"no new files since {last.get('name')!r} (modified {iso(int(last.get('mtime', 0)))}) was imported "
+             f"at {last.get('imported_at', '?')}") if last else ""
+    drop = choice.drop
+    if drop is None:
+        if choice.unfinished:
+            raise NothingNew(f"{where}: {since + ': ' if since else ''}no complete drop yet{pending}")
+        if since:
+            raise NothingNew(f"{where}: {since}")
+        raise SourceError(f"no files matching {context.settings.file_pattern!r} (check the folder and "
+                          "file_pattern settings)", where)
+    if context.full or not last:
+        return drop
+    if drop.fingerprint == last.get("files") and drop.path == last.get("path"):
+        raise NothingNew(f"{where}: {since}{pending} (sync --full imports it again)")
+    if drop.mtime < int(last.get("mtime", 0)):
+        raise NothingNew(f"{where}: the newest complete drop {drop.name!r} is older than {last.get('name')!r}, "
+                         f"imported before; not going back in time (sync --full imports it){pending}")
+    return drop
+
+
+def take_drop(files: Files, root: str, where: str, context: FetchContext, fetch: Fetch) -> tuple[Drop, list[Path]]:
+    """Choose the drop this run imports, fetch it, and remember it in ``context.next_state``.
+
+    Raises :class:`NothingNew` when there is no complete drop newer than the one imported last, or
+    when the newest holds the very bytes imported last (a district that uploads the same export
+    again gives new file times, not new data). Newer drops still being written become a warning.
+    """
+    from rostersync.unchanged import bundle_digest
+
+    choice = choose_drop(files, context.settings, root, where)
+    drop = refuse_unchanged(choice, context, where)
+    local = fetch(drop)
+    digest = bundle_digest(local[0] if drop.kind == "zip" else local[0].parent, context.config_digest)
+    last = context.state.get("drop") or {}
+    if not context.full and digest == last.get("digest"):
+        raise NothingNew(f"{where}: {drop.describe()} holds the same bytes as {last.get('name')!r}, imported at "
+                         f"{last.get('imported_at', '?')} (sync --full imports it again)")
+    if choice.unfinished:
+        context.warn(f"{where}: {choice.unfinished_note()}")
+    context.next_state["drop"] = {**drop.as_state(), "digest": digest, "imported_at": _now()}
+    return drop, local
+
+
+MB = 1024 * 1024
+
+
+def drop_path(drop: Drop, local: list[Path]) -> Path:
+    """What the bundle reader opens for a fetched drop: its folder, or the zip as it is (read in place)."""
+    return local[0] if drop.kind == "zip" else local[0].parent
+
+
+def zip_reading(settings: Any, label: str) -> dict[str, Any]:
+    """How the bundle reader opens a zip drop: named ``label`` (where the drop came from), under
+    ``max_unzipped_mb``."""
+    return {"label": label, "max_unzipped": (settings.max_unzipped_mb * MB, "max_unzipped_mb")}
+
+
+def check_drop(files: Files, root: str, locate: Callable[[str], str], context: FetchContext, fetch: Fetch,
+               steps: list[CheckStep], *, folder_step: str, fetch_step: str) -> None:
+    """``rostersync check`` for a drop folder: append a passed step for the folder, the drop, its fetch and
+    its required files, in that order; raise at the first that fails. ``locate(path)`` names a path in
+    messages (``sftp://host:port/path``, or the local path itself)."""
+    settings, where = context.settings, locate(root)
+    drops = list_drops(files, settings, root, where)
+    steps.append(CheckStep(folder_step, True, f"{root}: {len(drops)} drop(s) matching {settings.file_pattern}"))
+    choice = choose_drop(files, settings, root, where)
+    if choice.drop is None:
+        why = choice.unfinished_note() or f"no files matching {settings.file_pattern!r}"
+        raise SourceError(f"nothing a sync could import: {why}", where)
+    try:
+        refuse_unchanged(choice, context, where)
+        verdict = "a sync would import it"
+    except NothingNew as exc:
+        verdict = f"a sync would skip it: {exc}"
+    pending = f"; newer: {choice.unfinished_note()}" if choice.unfinished else ""
+    steps.append(CheckStep("drop", True, f"{choice.drop.describe()}; {verdict}{pending}"))
+    local = fetch(choice.drop)
+    steps.append(CheckStep(fetch_step, True, f"{len(local)} file(s), {choice.drop.size:,} bytes into a private "
+                                             "temporary folder"))
+    from rostersync.csvbundle import describe_bundle
+
+    plan = describe_bundle(drop_path(choice.drop, local), settings.format,
+                           **zip_reading(settings, locate(choice.drop.path)))
+    listed = ", ".join(f"{p.actual} ({p.mode})" for p in plan.files)
+    steps.append(CheckStep("required files", True, listed or "manifest declares no files"))

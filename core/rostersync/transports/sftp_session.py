@@ -214,12 +214,15 @@ def open_session(settings: Any, context: Any, *, reconnecting: bool = False) -> 
         client.close()
 
 
-def remote_error(exc: BaseException, where: str, *, step: str, what: str) -> SftpError:
+def remote_error(exc: BaseException, where: str, *, step: str, what: str) -> SourceError:
     """An error raised by an SFTP operation (list, stat, read, rename) as an SftpError.
 
     The server's "no such file" and "permission denied" are permanent; anything else on an open
-    session (reset, EOF, idle timeout) means the connection was lost, which a retry may cure.
+    session (reset, EOF, idle timeout) means the connection was lost, which a retry may cure. A
+    :class:`SourceError` (a local drop box's files explain their own errors) is returned as it is.
     """
+    if isinstance(exc, SourceError):
+        return exc
     code = getattr(exc, "errno", None)
     if code == errno.ENOENT:
         return SftpError(f"{what}: not found on the server (check remote_path)", where, step=step)
