@@ -175,7 +175,7 @@ BROKEN_CONNECTOR_SOURCE = textwrap.dedent('''
 
 @pytest.mark.parametrize(("case", "message"), [
     ("typo", "connector broken-sis (broken-rostersync) is of kind 'oneroster_api', which no installed transport "
-             "provides (installed kinds: clever-api, local-folder, oneroster-api, sftp)"),
+             "provides (installed kinds: clever-api, dropbox, local-folder, oneroster-api, sftp)"),
     ("plain", "its settings class 'Plain' must be or subclass rostersync.api.settings.OneRosterApiSettings"),
     ("unchecked", "setting page_size drops the validator of kind 'oneroster-api'"),
     ("default", "invalid default for setting version: '9.9' is not one of: 1.1, 1.2"),
