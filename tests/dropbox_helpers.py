@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from conftest import edit_csv
 from rostersync.demo import sample_bundle
@@ -31,3 +34,19 @@ def oneroster_zip(target: Path, edit_users=None, mtime: float | None = None) -> 
         os.utime(partial, (mtime, mtime))
     os.replace(partial, target)
     return target
+
+
+@contextmanager
+def district(server, username: str, password: str | None = None, key=None) -> Iterator[tuple[Any, Any]]:  # type: ignore[no-untyped-def]
+    """Log in as a district's SIS would (paramiko, host key checked): the SSH client and its SFTP session."""
+    import paramiko
+
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(server.known_hosts))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect(server.host, port=server.port, username=username, password=password, pkey=key, timeout=10,
+                   banner_timeout=10, auth_timeout=10, allow_agent=False, look_for_keys=False)
+    try:
+        yield client, client.open_sftp()
+    finally:
+        client.close()
