@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import pwd
 import re
 import stat
+import subprocess
 import threading
 import time
 
@@ -36,6 +38,11 @@ def export(tmp_path, edit_users=None):  # type: ignore[no-untyped-def]
     """The district's export, ready to upload: a OneRoster zip outside any drop box."""
     (tmp_path / "export").mkdir(exist_ok=True)
     return oneroster_zip(tmp_path / "export" / "OneRoster.zip", edit_users)
+
+
+def refused_login(server, username: str, password: str | None = None, key=None) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(paramiko.AuthenticationException), district(server, username, password, key):
+        pass
 
 
 def details_from_text(output: str) -> dict[str, str]:
@@ -177,3 +184,135 @@ def test_a_shell_a_command_or_port_forwarding_is_refused(cli, dropbox_project):
         shell.invoke_shell()
         assert b"sftp connections only" in shell.recv(200)
         assert shell.recv_exit_status() == 1
+
+
+def test_rotate_makes_the_old_password_useless_and_ends_open_sessions(cli, dropbox_project):
+    server = dropbox_project
+    first = create(cli)
+    with district(server, first["username"], first["password"]) as (_client, open_session):
+        result = cli("dropbox", "rotate", "lincoln", "--json")
+        assert result.exit_code == 0, result.output
+        second = as_json(result)
+        assert second["username"] == first["username"] and second["password"] != first["password"]
+        with pytest.raises((OSError, EOFError, paramiko.SSHException)):  # the session that used the old one ended
+            for _ in range(50):
+                open_session.listdir("/upload")
+                time.sleep(0.1)
+    refused_login(server, first["username"], first["password"])
+    with district(server, second["username"], second["password"]) as (_client, sftp):
+        assert sftp.listdir("/upload") == []
+
+
+def test_remove_locks_the_account_out_and_keeps_the_uploads_unless_purged(cli, dropbox_project, tmp_path):
+    server = dropbox_project
+    told = create(cli)
+    account, upload = told["username"], server.root / told["username"] / "upload"
+    with district(server, account, told["password"]) as (_client, sftp):
+        sftp.put(str(export(tmp_path)), "OneRoster.zip")
+
+    result = cli("dropbox", "remove", "lincoln")
+    assert result.exit_code == 0, result.output
+    assert f"locked account {account}" in result.output and "disabled connector sftp-dropbox" in result.output
+    refused_login(server, account, told["password"])
+    (listed,) = as_json(cli("dropbox", "list", "--json"))
+    assert (listed["account"], listed["sshd"], listed["login"], listed["connectors"]) == (account, False, "locked",
+                                                                                          [])
+    assert (upload / "OneRoster.zip").is_file()
+    assert "sftp-dropbox" not in as_json(cli("schools", "list", "--json"))[0]["connectors"]
+
+    reopened = create(cli)  # the same school again: the same (kept) account, the uploads still there
+    assert reopened["username"] == account
+    with district(server, account, reopened["password"]) as (_client, sftp):
+        assert sftp.listdir("/upload") == ["OneRoster.zip"]
+
+    result = cli("dropbox", "remove", "lincoln", "--purge")
+    assert result.exit_code == 0, result.output
+    with pytest.raises(KeyError):
+        pwd.getpwnam(account)
+    assert not (server.root / account).exists()
+    assert as_json(cli("dropbox", "list", "--json")) == []
+
+
+def test_a_key_account_takes_only_its_key(cli, dropbox_project, tmp_path):
+    server = dropbox_project
+    keys = []
+    for name in ("first", "second"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "district@example", "-f",
+                        str(tmp_path / name)], check=True)
+        keys.append(paramiko.Ed25519Key.from_private_key_file(str(tmp_path / name)))
+    told = create(cli, "lincoln", "--public-key", str(tmp_path / "first.pub"))
+    assert told["auth"] == "key" and told["password"] is None
+    with district(server, told["username"], key=keys[0]) as (_client, sftp):
+        assert sftp.listdir("/") == ["upload"]
+    refused_login(server, told["username"], password="anything")  # a password never works for it
+
+    refused = cli("dropbox", "rotate", "lincoln")
+    assert refused.exit_code == 2 and "logs in with a key: pass --public-key FILE" in refused.output
+    assert cli("dropbox", "rotate", "lincoln", "--public-key", str(tmp_path / "second.pub")).exit_code == 0
+    refused_login(server, told["username"], key=keys[0])
+    with district(server, told["username"], key=keys[1]) as (_client, sftp):
+        assert sftp.listdir("/upload") == []
+
+
+def test_a_private_key_given_as_public_key_is_refused(cli, dropbox_project, tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
+    result = cli("dropbox", "create", "lincoln", "--public-key", str(tmp_path / "key"))
+    assert result.exit_code == 2 and "not one OpenSSH public key" in result.output
+    assert "PRIVATE" not in result.output
+    assert as_json(cli("dropbox", "list", "--json")) == []
+
+
+def test_without_the_include_nothing_is_created(cli, dropbox_project, tmp_path):
+    server = dropbox_project
+    bare = tmp_path / "sshd_config"
+    bare.write_text("".join(line for line in (server.etc / "sshd_config").read_text().splitlines(keepends=True)
+                            if not line.startswith("Include")))
+    assert cli("dropbox", "configure", "--set", f"sshd_config={bare}").exit_code == 0
+    result = cli("dropbox", "create", "lincoln")
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert f"{bare} does not include {server.etc / 'sshd_config.d'}/*.conf" in output
+    assert f"Include {server.etc / 'sshd_config.d'}/*.conf" in output
+    assert server.accounts() == [] and not server.root.exists()
+
+
+def test_an_earlier_match_block_that_would_win_is_found_and_nothing_is_left(cli, dropbox_project):
+    server = dropbox_project
+    earlier = server.etc / "sshd_config.d" / "00-site.conf"
+    earlier.write_text(f"Match User {server.prefix}*\n    AllowTcpForwarding yes\n")
+    result = cli("dropbox", "create", "lincoln")
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert f"sshd would not apply the drop box settings to {server.prefix}lincoln" in output
+    assert "AllowTcpForwarding is 'yes', not 'no'" in output
+    assert server.accounts() == []
+    assert sorted(p.name for p in (server.etc / "sshd_config.d").iterdir()) == ["00-site.conf"]
+    assert not (server.root / f"{server.prefix}lincoln").exists()
+
+
+def test_an_account_of_another_school_or_not_ours_is_never_taken(cli, dropbox_project):
+    server = dropbox_project
+    create(cli, "lincoln")
+    taken = cli("dropbox", "create", "roosevelt", "--user", f"{server.prefix}lincoln")
+    assert taken.exit_code == 2
+    assert f"account {server.prefix}lincoln is the drop box of school 'lincoln'" in " ".join(taken.output.split())
+    foreign = cli("dropbox", "create", "roosevelt", "--user", "daemon")
+    assert foreign.exit_code == 2 and "exists and is not a rostersync drop box" in foreign.output
+    again = cli("dropbox", "create", "lincoln")
+    assert again.exit_code == 2 and "already has a drop box" in again.output
+    listed = as_json(cli("dropbox", "list", "--json"))
+    assert [(row["school"], row["login"], row["connectors"]) for row in listed] == [
+        ("lincoln", "active", ["sftp-dropbox"])]
+
+
+def test_changing_drop_boxes_without_root_is_refused_saying_which_rights(cli, monkeypatch):
+    """Run as an ordinary account (the check is on the effective uid; the suite itself runs as root, and this
+    machine's interpreter may not be readable by another account, so the uid is what is replaced)."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    for command in (["create", "lincoln"], ["rotate", "lincoln"], ["remove", "lincoln", "--purge"]):
+        result = cli("dropbox", *command)  # before any configuration is read: there is none here
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert f"rostersync dropbox {command[0]} needs root (run it with sudo)" in said
+        for right in ("/etc/passwd and /etc/shadow", "CAP_CHOWN", "/etc/ssh/sshd_config.d", "CAP_KILL", "uid 1000"):
+            assert right in said

@@ -102,7 +102,7 @@ def test_a_second_connector_with_a_taken_name_is_refused_loudly(registered):
 
 def test_every_hookspec_is_documented_and_implemented(run_cli, tmp_path):
     """Each hook has a section in CONTRIBUTING.md and an implementation by a built-in (register_commands:
-    the testing kit's simulate-clever)."""
+    the dropbox commands and the testing kit's simulate-clever)."""
     implemented = {hook for plugin in get_plugins() for hook in plugin["hooks"]}
     specs = {name for name in dir(hookspecs) if name.startswith("rostersync_")}
     assert specs - implemented == set()

@@ -7,7 +7,7 @@ Account names must be short (32 characters: utmp and most tools cut there) and p
 * ``lincoln`` with prefix ``rsdrop-`` is ``rsdrop-lincoln``: readable, the same id gives the same name;
 * an id the plain form cannot hold exactly (capitals, dots, or too long) keeps a readable start and
   gets ``-`` and 6 hex digits of the SHA-256 of the id itself: ``Lincoln.HS`` and ``lincoln-hs``
-  become ``rsdrop-lincoln-hs-3f9a1c`` and ``rsdrop-lincoln-hs``, not one account for two schools.
+  become ``rsdrop-lincoln-hs-0665b1`` and ``rsdrop-lincoln-hs``, not one account for two schools.
 
 Two ids can still meet on one name (a crafted id equal to another's hashed form). That is never
 silent: each account records its school in its GECOS field (:data:`GECOS`), and ``dropbox create``
