@@ -245,6 +245,8 @@ def test_a_key_account_takes_only_its_key(cli, dropbox_project, tmp_path):
     with district(server, told["username"], key=keys[0]) as (_client, sftp):
         assert sftp.listdir("/") == ["upload"]
     refused_login(server, told["username"], password="anything")  # a password never works for it
+    (listed,) = as_json(cli("dropbox", "list", "--json"))
+    assert (listed["auth"], listed["login"]) == ("key", "active")  # no password is not a locked account
 
     refused = cli("dropbox", "rotate", "lincoln")
     assert refused.exit_code == 2 and "logs in with a key: pass --public-key FILE" in refused.output

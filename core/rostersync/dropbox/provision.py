@@ -101,7 +101,10 @@ def create(config: Any, host: DropBoxHost, request: Request) -> Details:
     account = request.account or names.account_name(school, host.prefix)
     if not names.valid_account(account):
         raise ConfigError(f"account name {account!r}: 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter or '_'")
-    chroot = host.root / account
+    entry = system.account(account)
+    if entry is not None:
+        _ours(entry, school)  # a drop box removed earlier (its account kept, locked) is opened again, in place
+    chroot = Path(entry.pw_dir) if entry is not None else host.root / account
     upload = chroot / sshd.UPLOAD
     settings = structure_settings(spec, {**request.settings, "path": str(upload)})
     key_line = authorized_key(request.public_key, "--public-key") if request.public_key is not None else None
@@ -110,9 +113,6 @@ def create(config: Any, host: DropBoxHost, request: Request) -> Details:
     if existing is not None:
         raise ConfigError(f"school {school!r} already has a drop box ({existing.account}): `rostersync dropbox rotate "
                           f"{school}` gives it a new password, `remove` closes it")
-    entry = system.account(account)
-    if entry is not None:
-        _ours(entry, school)  # a drop box removed earlier (its account kept, locked): opened again
     sshd.check_include(host)
     sshd.test_config(host)  # refuse to add to a configuration that is already broken
 
@@ -121,7 +121,7 @@ def create(config: Any, host: DropBoxHost, request: Request) -> Details:
         if entry is None:
             entry = system.create_account(account, chroot, names.gecos_for(school))
             undo.append(lambda: system.delete_account(account))
-        system.root_folder(host.root)
+        system.root_folder(chroot.parent)
         if not chroot.exists():
             undo.append(lambda: system.purge_folder(chroot))
         system.root_folder(chroot)
@@ -187,7 +187,7 @@ def remove(config: Any, host: DropBoxHost, school_id: str, purge: bool = False) 
     if entry is None:
         raise ConfigError(f"school {school_id!r} has no drop box (rostersync dropbox list shows them)")
     account = entry.pw_name
-    chroot = block.chroot if block else host.root / account
+    chroot = block.chroot if block else Path(entry.pw_dir)  # the account's home is its chroot
     notes = []
     system.lock(account)
     ended = system.end_sessions(entry.pw_uid)
@@ -200,6 +200,8 @@ def remove(config: Any, host: DropBoxHost, school_id: str, purge: bool = False) 
         config.save()
         notes.append(f"disabled connector {name} for {school_id} (its runs and roster are kept)")
     if purge:
+        if chroot.name != account or len(chroot.parts) < 3:
+            raise ConfigError(f"not deleting {chroot}: a drop box's folder is ROOT/{account}; delete it by hand")
         system.delete_account(account)
         system.purge_folder(chroot)
         notes.append(f"deleted account {account} and {chroot} with everything uploaded to it")
@@ -229,7 +231,8 @@ def listing(config: Any, host: DropBoxHost) -> list[Listed]:
         block, entry = blocks.get(account), accounts.get(account)
         school = block.school if block is not None else names.school_of(entry.pw_gecos) if entry is not None else None
         school = school or "?"
-        upload = (block.chroot if block else host.root / account) / sshd.UPLOAD
+        upload = (block.chroot if block is not None else Path(entry.pw_dir) if entry is not None
+                  else host.root / account) / sshd.UPLOAD
         rows.append(Listed(school, account, block.auth if block else "-", str(upload), block is not None,
                            system.login_state(account) if entry else "no account",
                            tuple(_connectors_on(config, school, upload))))

@@ -113,13 +113,23 @@ def delete_account(name: str) -> None:
     _run([find_tools()["userdel"], name], f"deleting account {name}")
 
 
-def login_state(name: str) -> str:
-    """``active``, ``locked`` or ``unknown`` (reading another account's status needs root)."""
-    done = subprocess.run(["passwd", "--status", name], capture_output=True, text=True)
-    fields = done.stdout.split()
-    if done.returncode != 0 or len(fields) < 2:
+def login_state(name: str, shadow: Path = Path("/etc/shadow")) -> str:
+    """``active``, ``locked`` (password locked with ``!``, or the account expired) or ``unknown`` (reading
+    /etc/shadow needs root). A key-only account's ``*`` is no password, not a lock."""
+    import datetime as dt
+
+    try:
+        lines = shadow.read_text(encoding="utf-8").splitlines()
+    except OSError:
         return "unknown"
-    return "locked" if fields[1] == "L" else "active"
+    for line in lines:
+        fields = line.split(":")
+        if fields[0] != name or len(fields) < 8:
+            continue
+        today = (dt.date.today() - dt.date(1970, 1, 1)).days
+        expired = fields[7].strip().isdigit() and int(fields[7]) <= today
+        return "locked" if fields[1].startswith("!") or expired else "active"
+    return "unknown"
 
 
 def end_sessions(uid: int) -> list[int]:
