@@ -24,7 +24,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from sftp_fixtures import SSHD, _keygen, _sshd_version, _wait_for_port, free_port
+from sftp_fixtures import SSHD, _keygen, _sshd_version, free_port, running_sshd
 
 IS_ROOT = os.geteuid() == 0
 BASE_DIR = Path("/run")  # root's and not world-writable all the way up, as sshd demands of a chroot's path
@@ -108,25 +108,11 @@ def dropbox_server() -> Iterator[DropBoxServer]:
     _keygen(etc / "host_ed25519")
     port = free_port()
     (etc / "sshd_config").write_text(_server_config(etc, port, prefix))
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
-    log = etc / "sshd.log"
-    with log.open("w") as log_handle:
-        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(etc / "sshd_config")], stdout=log_handle,
-                                stderr=subprocess.STDOUT)
     try:
-        _wait_for_port(proc, port, log)
-        kind, blob = (etc / "host_ed25519.pub").read_text().split()[:2]
-        known = etc / "known_hosts"
-        known.write_text(f"[127.0.0.1]:{port} {kind} {blob}\n")
-        fingerprint = subprocess.run(["ssh-keygen", "-lf", str(etc / "host_ed25519.pub")], capture_output=True,
-                                     text=True, check=True).stdout.split()[1]
-        yield DropBoxServer("127.0.0.1", port, prefix, etc, root, known, fingerprint, log)
+        with running_sshd(etc, port) as running:
+            yield DropBoxServer("127.0.0.1", port, prefix, etc, root, running.known_hosts, running.fingerprint,
+                                running.log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         delete_test_accounts(prefix)
         shutil.rmtree(base, ignore_errors=True)
 

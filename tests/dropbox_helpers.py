@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from conftest import edit_csv
 from rostersync.demo import sample_bundle
+from sftp_helpers import zip_folder
 
 
 def folder_drop(folder: Path, edit_users=None) -> Path:  # type: ignore[no-untyped-def]
@@ -25,13 +25,8 @@ def folder_drop(folder: Path, edit_users=None) -> Path:  # type: ignore[no-untyp
 def oneroster_zip(target: Path, edit_users=None, mtime: float | None = None) -> Path:  # type: ignore[no-untyped-def]
     """The sample district as one OneRoster zip at ``target`` (built beside it, then moved in place)."""
     source = folder_drop(target.parent.parent / f".{target.name}.src", edit_users)
-    partial = target.parent.parent / f".{target.name}.part"
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(source.iterdir()):
-            zf.write(path, path.name)
+    partial = zip_folder(source, target.parent.parent / f".{target.name}.part", mtime)
     shutil.rmtree(source)
-    if mtime is not None:
-        os.utime(partial, (mtime, mtime))
     os.replace(partial, target)
     return target
 

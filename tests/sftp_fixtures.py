@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
@@ -150,6 +151,28 @@ def sshd() -> Iterator[SshServer]:
     if _sshd_version() >= (9, 8):
         options.append("PerSourcePenalties no")  # wrong-password tests must not lock the next test out
     (etc / "sshd_config").write_text("\n".join(options) + "\n")
+    try:
+        with running_sshd(etc, port) as running:
+            yield SshServer("127.0.0.1", port, user, password, etc / "user_ed25519", passphrase, running.fingerprint,
+                            running.known_hosts, served, running.log)
+    finally:
+        if IS_ROOT:
+            subprocess.run(["userdel", user], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@attrs.frozen
+class Running:
+    """What a client of a running test sshd needs: a known_hosts file for it, its key's fingerprint, its log."""
+
+    known_hosts: Path
+    fingerprint: str  # as ssh-keygen -lf prints it
+    log: Path
+
+
+@contextmanager
+def running_sshd(etc: Path, port: int) -> Iterator[Running]:
+    """Run ``sshd -D`` on ``etc/sshd_config`` (host key ``etc/host_ed25519``) until the block ends."""
     if IS_ROOT:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
     log = etc / "sshd.log"
@@ -158,22 +181,18 @@ def sshd() -> Iterator[SshServer]:
                                 stderr=subprocess.STDOUT)
     try:
         _wait_for_port(proc, port, log)
-        public = (etc / "host_ed25519.pub").read_text().split()
+        kind, blob = (etc / "host_ed25519.pub").read_text().split()[:2]
         known = etc / "known_hosts"
-        known.write_text(f"[127.0.0.1]:{port} {public[0]} {public[1]}\n")
+        known.write_text(f"[127.0.0.1]:{port} {kind} {blob}\n")
         fingerprint = subprocess.run(["ssh-keygen", "-lf", str(etc / "host_ed25519.pub")], capture_output=True,
                                      text=True, check=True).stdout.split()[1]
-        yield SshServer("127.0.0.1", port, user, password, etc / "user_ed25519", passphrase, fingerprint, known,
-                        served, log)
+        yield Running(known, fingerprint, log)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        if IS_ROOT:
-            subprocess.run(["userdel", user], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ import shutil
 import socket
 import sqlite3
 import threading
+import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,14 +39,45 @@ def put_bundle(folder: Path, server: SshServer, edit_users=None) -> Path:  # typ
 def zip_bundle(target: Path, server: SshServer, edit_users=None, mtime: float | None = None) -> Path:  # type: ignore[no-untyped-def]
     staging = target.parent / f".{target.name}.src"
     put_bundle(staging, server, edit_users)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(staging.iterdir()):
-            zf.write(path, path.name)
+    zip_folder(staging, target, mtime)
     shutil.rmtree(staging)
-    if mtime is not None:
-        os.utime(target, (mtime, mtime))
     server.chown(target)
     return target
+
+
+def zip_folder(source: Path, target: Path, mtime: float | None = None) -> Path:
+    """The files of ``source`` as the zip ``target`` (modified at ``mtime`` when given)."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.iterdir()):
+            zf.write(path, path.name)
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
+    return target
+
+
+@contextmanager
+def growing(target: Path, payload: bytes, written: int = 0) -> Iterator[None]:
+    """An upload in progress, as an SIS's is: while the block runs ``target`` (holding the first ``written``
+    bytes of ``payload``) grows by 64 bytes every 10 ms; it is completed when the block ends."""
+    finish = threading.Event()
+
+    def upload_slowly() -> None:
+        sent = written
+        while not finish.is_set() and sent < len(payload) - 64:
+            with target.open("ab") as out:
+                out.write(payload[sent:sent + 64])
+            sent += 64
+            time.sleep(0.01)
+        with target.open("ab") as out:
+            out.write(payload[sent:])
+
+    writer = threading.Thread(target=upload_slowly)
+    writer.start()
+    try:
+        yield
+    finally:
+        finish.set()
+        writer.join()
 
 
 def rename_first_student(name: str):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ accounts themselves (and uploads over a real OpenSSH) are in test_dropbox_accoun
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from rostersync.transports.drop_profile import DropProfile, drop_connectors
 from rostersync.transports.dropbox import DropBoxSettings
 from rostersync.transports.local_files import LocalFiles
 from rostersync.transports.sftp_settings import SftpSettings
-from sftp_helpers import LINCOLN_USERS, as_json, family_name, rename_first_student, sync, warnings_of
+from sftp_helpers import LINCOLN_USERS, as_json, family_name, growing, rename_first_student, sync
 
 
 @pytest.fixture
@@ -89,29 +88,11 @@ def test_the_newest_zip_is_imported_and_archived_only_after_the_run_commits(cli,
 
 
 def test_an_upload_in_progress_is_left_for_a_later_run(cli, inbox, tmp_path, db_path):
-    target = inbox / "roster.zip"
     (tmp_path / "whole").mkdir()
     payload = oneroster_zip(tmp_path / "whole" / "roster.zip").read_bytes()
-    finish = threading.Event()
-
-    def upload_slowly() -> None:  # as an SFTP upload does: the file grows until the client closes it
-        sent = 0
-        while not finish.is_set() and sent < len(payload) - 64:
-            with target.open("ab") as out:
-                out.write(payload[sent:sent + 64])
-            sent += 64
-            time.sleep(0.01)
-        with target.open("ab") as out:
-            out.write(payload[sent:])
-
-    writer = threading.Thread(target=upload_slowly)
-    writer.start()
-    try:
+    with growing(inbox / "roster.zip", payload):
         receive(cli, inbox, file_pattern="*.zip", settle_seconds=0.5)
         run = sync(cli)
-    finally:
-        finish.set()
-        writer.join()
     assert run["status"] == "skipped", run
     assert "no complete drop yet; roster.zip still being written" in run["error"]
     assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
@@ -121,22 +102,17 @@ def test_an_upload_in_progress_is_left_for_a_later_run(cli, inbox, tmp_path, db_
     assert done["counts"]["users"]["inserted"] == LINCOLN_USERS
 
 
-def test_a_marker_file_says_which_dated_folder_is_complete(cli, inbox, db_path):
-    old, new = inbox / "2026-05-01", inbox / "2026-05-02"
-    folder_drop(old, rename_first_student("May1"))
-    (old / "done.txt").write_text("")
-    folder_drop(new, rename_first_student("May2"))
-    for path in old.iterdir():
+def test_the_newest_dated_sub_folder_is_the_drop(cli, inbox, db_path):
+    folder_drop(inbox / "2026-05-01", rename_first_student("May1"))
+    folder_drop(inbox / "2026-05-02", rename_first_student("May2"))
+    (inbox / "2026-05-03").mkdir()  # made by the district's script, nothing in it yet
+    for path in (inbox / "2026-05-01").iterdir():
         os.utime(path, (time.time() - 86400,) * 2)
-    receive(cli, inbox, marker_file="done.txt")
+    receive(cli, inbox)
     run = sync(cli)
     assert run["status"] == "ok", run
-    assert family_name(db_path) == "May1"
-    assert any("2026-05-02 still being written" in w for w in warnings_of(cli, run))
-
-    (new / "done.txt").write_text("")
-    assert sync(cli)["status"] == "ok"
     assert family_name(db_path) == "May2"
+    assert sync(cli)["status"] == "skipped"
 
 
 def test_check_reports_each_step_without_touching_the_roster(cli, inbox, db_path):

@@ -7,7 +7,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from sftp_helpers import (
     as_json,
     enable,
     family_name,
+    growing,
     put_bundle,
     rename_first_student,
     sync,
@@ -162,28 +162,11 @@ def test_partial_zip_still_uploading_is_left_for_a_later_run(cli, sshd, sftp_sch
     full = zip_bundle(tmp_path / "roster-2.zip", sshd, rename_first_student("Uploaded"))
     payload = full.read_bytes()
     target = drops / "roster-2.zip"
-    finish = threading.Event()
-
-    def upload_slowly() -> None:  # as an SIS's upload would: a few bytes at a time until it is done
-        sent = 64
-        while not finish.is_set() and sent < len(payload) - 64:
-            with target.open("ab") as out:
-                out.write(payload[sent:sent + 64])
-            sent += 64
-            time.sleep(0.01)
-        with target.open("ab") as out:
-            out.write(payload[sent:])
-
     target.write_bytes(payload[:64])
     sshd.chown(target)
-    writer = threading.Thread(target=upload_slowly)
-    writer.start()
-    try:
+    with growing(target, payload, 64):
         enable(cli, sshd, drops, auth="key", file_pattern="*.zip", settle_seconds=0.5)
         run = sync(cli)
-    finally:
-        finish.set()
-        writer.join()
     assert run["status"] == "ok", run
     assert family_name(db_path) == "Complete"
     assert any("roster-2.zip still being written" in w for w in warnings_of(cli, run))

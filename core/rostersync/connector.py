@@ -197,17 +197,23 @@ def converter() -> Any:
 
 def structure_settings(connector: Connector, values: dict[str, Any]) -> Any:
     """Validate ``values`` into ``connector.settings``; errors name the setting and never echo a secret."""
+
+    secret_names = {f.name for f in setting_fields(connector) if f.metadata.get("secret")}
+    return structure_as(connector.settings, values, f"connector {connector.name}", secret_names)
+
+
+def structure_as(cls: type, values: dict[str, Any], where: str, secret_names: set[str] | None = None) -> Any:
+    """``values`` as an instance of the attrs class ``cls``, by the one converter; a ConfigError that starts
+    with ``where`` and names each bad setting (never echoing one of ``secret_names``)."""
     import cattrs
 
-    setting_fields(connector)
     try:
-        return converter().structure(values, connector.settings)
+        return converter().structure(values, cls)
     except cattrs.BaseValidationError as exc:
-        secret_names = {f.name for f in setting_fields(connector) if f.metadata.get("secret")}
-        problems = [_describe_problem(e, secret_names) for e in _leaf_errors(exc)]
-        raise ConfigError(f"connector {connector.name}: " + "; ".join(problems)) from None
+        problems = [_describe_problem(e, secret_names or set()) for e in _leaf_errors(exc)]
+        raise ConfigError(f"{where}: " + "; ".join(problems)) from None
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"connector {connector.name}: {exc}") from None
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _leaf_errors(exc: BaseException) -> list[BaseException]:

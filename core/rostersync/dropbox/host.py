@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 
 from rostersync.connector import setting
-from rostersync.errors import ConfigError
 
 TABLE = "dropbox"
 PREFIX = re.compile(r"^[a-z_][a-z0-9_-]{0,15}$")
@@ -61,25 +60,9 @@ class DropBoxHost:
     @classmethod
     def from_config(cls, config: Any, root: Path | None = None) -> DropBoxHost:
         """The ``[dropbox]`` table of ``config`` (a :class:`rostersync.config.Config`), ``root`` overriding."""
-        import cattrs
-
-        from rostersync.connector import converter
+        from rostersync.connector import structure_as
 
         table = dict(config.doc.get(TABLE, {}))
         if root is not None:
             table["root"] = str(root)
-        try:
-            return converter().structure(table, cls)
-        except cattrs.BaseValidationError as exc:
-            problems = "; ".join(str(e) for e in _leaves(exc))
-            raise ConfigError(f"{config.path}: [{TABLE}]: {problems}") from None
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{config.path}: [{TABLE}]: {exc}") from None
-
-
-def _leaves(exc: BaseException) -> list[BaseException]:
-    import cattrs
-
-    if isinstance(exc, cattrs.BaseValidationError):
-        return [leaf for sub in exc.exceptions for leaf in _leaves(sub)]
-    return [exc]
+        return structure_as(cls, table, f"{config.path}: [{TABLE}]")
