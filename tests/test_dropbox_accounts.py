@@ -20,7 +20,7 @@ import paramiko
 import pytest
 import tomlkit
 from conftest import roster_snapshot
-from dropbox_helpers import district, oneroster_zip
+from dropbox_helpers import district, folder_drop, oneroster_zip
 from sftp_helpers import LINCOLN_USERS, as_json, family_name, rename_first_student, sync
 
 pytest_plugins = ["dropbox_fixtures"]  # dropbox_server, dropbox_project
@@ -122,6 +122,31 @@ def test_an_upload_still_in_progress_is_not_imported(cli, dropbox_project, tmp_p
     done = sync(cli)
     assert done["status"] == "ok", done
     assert done["counts"]["users"]["inserted"] == LINCOLN_USERS
+
+
+def test_a_stalled_upload_is_not_mistaken_for_a_finished_one(cli, dropbox_project, tmp_path, db_path):
+    """Sizes and times that stay the same are not enough: a district's link can stall for longer than
+    settle_seconds. The drop box sees the upload's process still holding the file open for writing."""
+    server = dropbox_project
+    told = create(cli, "lincoln", "--set", "file_pattern=*.csv", "--set", "settle_seconds=0.2")
+    bundle = export(tmp_path).parent
+    folder_drop(bundle)
+    with district(server, told["username"], told["password"]) as (_client, sftp):
+        for path in sorted(bundle.glob("*.csv")):
+            if path.name != "users.csv":
+                sftp.put(str(path), path.name)
+        with sftp.open("users.csv", "wb") as users:
+            data = (bundle / "users.csv").read_bytes()
+            users.write(data[: len(data) // 2])
+            users.flush()
+            time.sleep(0.5)  # the link stalls: nothing changes for longer than settle_seconds
+            stalled = sync(cli)
+            users.write(data[len(data) // 2:])
+    assert stalled["status"] == "skipped", stalled
+    assert "no complete drop yet; upload still being written" in stalled["error"]
+    assert roster_snapshot(db_path) == {t: [] for t in roster_snapshot(db_path)}
+    done = sync(cli)
+    assert done["status"] == "ok" and done["counts"]["users"]["inserted"] == LINCOLN_USERS
 
 
 def test_a_school_cannot_reach_another_schools_folder_or_leave_its_chroot(cli, dropbox_project, tmp_path):

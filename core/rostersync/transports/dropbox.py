@@ -9,7 +9,9 @@ sub-folders, an unchanged drop or the same bytes again skipped, ``archive/`` aft
 The folder is read through :class:`~rostersync.transports.local_files.LocalFiles`, which never follows
 a symbolic link the uploader may have left, and the drop is copied into the run's private work
 folder (sizes and times checked before and after, as a download is) before a row is read, so an
-upload that starts during the sync cannot change what is imported.
+upload that starts during the sync cannot change what is imported. Being the server has one more
+advantage: a file an upload still holds open for writing is seen in /proc
+(:mod:`.open_uploads`), so a stalled upload is not mistaken for a finished one.
 
 Works for any folder other people fill (another SFTP or FTPS server's upload folder too), not only
 a drop box made by rostersync.
@@ -61,12 +63,14 @@ def receive_drop(context: FetchContext) -> Path:
     imported last.
     """
     from rostersync.transports.local_files import LocalFiles
+    from rostersync.transports.open_uploads import open_for_writing
     from rostersync.transports.sftp_archive import archive_drop
     from rostersync.transports.sftp_drops import bundle_path, take_drop
 
     settings: DropBoxSettings = context.settings
     files, root = LocalFiles(settings.path), str(settings.path)
-    drop, local = take_drop(files, root, root, context, lambda drop: _copy(files, drop, context))
+    drop, local = take_drop(files, root, root, context, lambda drop: _copy(files, drop, context),
+                            writing=lambda: open_for_writing(root))
     if settings.archive:
         context.after_success(lambda: [f"{root}: archive: {note}" for note in archive_drop(files, drop, root, root)])
     return bundle_path(drop, local, context)
@@ -85,6 +89,7 @@ def _copy(files: LocalFiles, drop: Drop, context: FetchContext) -> list[Path]:
 
 def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
     from rostersync.transports.local_files import LocalFiles
+    from rostersync.transports.open_uploads import open_for_writing
     from rostersync.transports.sftp_drops import check_drop
 
     settings: DropBoxSettings = context.settings
@@ -92,7 +97,7 @@ def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
     steps: list[CheckStep] = []
     try:
         check_drop(files, root, root, context, lambda drop: _copy(files, drop, context), steps,
-                   folder_step="folder", fetch_step="copy")
+                   folder_step="folder", fetch_step="copy", writing=lambda: open_for_writing(root))
     except RostersyncError as exc:  # the stage after the last one that passed
         steps.append(CheckStep(STAGES[min(len(steps), len(STAGES) - 1)], False, str(exc)))
     return steps

@@ -202,9 +202,13 @@ def list_drops(files: Files, settings: Any, root: str, where: str) -> list[Drop]
     return sorted(drops, key=lambda d: (d.mtime, d.name), reverse=True)
 
 
-def choose_drop(files: Files, settings: Any, root: str, where: str,
-                sleep: Callable[[float], None] = time.sleep) -> Choice:
-    """The newest complete drop, after the marker check or a second look ``settle_seconds`` later."""
+def choose_drop(files: Files, settings: Any, root: str, where: str, sleep: Callable[[float], None] = time.sleep,
+                writing: Callable[[], set[str]] | None = None) -> Choice:
+    """The newest complete drop, after the marker check or a second look ``settle_seconds`` later.
+
+    ``writing()``, when the source can tell, returns the paths an upload holds open right now: a drop
+    with one of them is unfinished whatever its marker or times say.
+    """
     first = list_drops(files, settings, root, where)
     if settings.marker_file:
         complete = {d.path for d in first if d.marker is not None and d.marker.mtime >= d.mtime}
@@ -216,6 +220,9 @@ def choose_drop(files: Files, settings: Any, root: str, where: str,
         complete = {d.path for d in current if before.get(d.path) == d.fingerprint}
     else:
         current, complete = first, {d.path for d in first}
+    if writing is not None:
+        held = writing()
+        complete -= {d.path for d in current if any(f.path in held for f in d.files)}
     unfinished = []
     for drop in current:
         if drop.path in complete:
@@ -257,7 +264,8 @@ def refuse_unchanged(choice: Choice, context: FetchContext, where: str) -> Drop:
     return drop
 
 
-def take_drop(files: Files, root: str, where: str, context: FetchContext, fetch: Fetch) -> tuple[Drop, list[Path]]:
+def take_drop(files: Files, root: str, where: str, context: FetchContext, fetch: Fetch,
+              writing: Callable[[], set[str]] | None = None) -> tuple[Drop, list[Path]]:
     """Choose the drop this run imports, fetch it, and remember it in ``context.next_state``.
 
     Raises :class:`NothingNew` when there is no complete drop newer than the one imported last, or
@@ -266,7 +274,7 @@ def take_drop(files: Files, root: str, where: str, context: FetchContext, fetch:
     """
     from rostersync.unchanged import bundle_digest
 
-    choice = choose_drop(files, context.settings, root, where)
+    choice = choose_drop(files, context.settings, root, where, writing=writing)
     drop = refuse_unchanged(choice, context, where)
     local = fetch(drop)
     digest = bundle_digest(local[0] if drop.kind == "zip" else local[0].parent, context.config_digest)
@@ -295,14 +303,15 @@ def zip_reading(settings: Any, label: str) -> dict[str, Any]:
 
 
 def check_drop(files: Files, root: str, locate: Callable[[str], str], context: FetchContext, fetch: Fetch,
-               steps: list[CheckStep], *, folder_step: str, fetch_step: str) -> None:
+               steps: list[CheckStep], *, folder_step: str, fetch_step: str,
+               writing: Callable[[], set[str]] | None = None) -> None:
     """``rostersync check`` for a drop folder: append a passed step for the folder, the drop, its fetch and
     its required files, in that order; raise at the first that fails. ``locate(path)`` names a path in
     messages (``sftp://host:port/path``, or the local path itself)."""
     settings, where = context.settings, locate(root)
     drops = list_drops(files, settings, root, where)
     steps.append(CheckStep(folder_step, True, f"{root}: {len(drops)} drop(s) matching {settings.file_pattern}"))
-    choice = choose_drop(files, settings, root, where)
+    choice = choose_drop(files, settings, root, where, writing=writing)
     if choice.drop is None:
         why = choice.unfinished_note() or f"no files matching {settings.file_pattern!r}"
         raise SourceError(f"nothing a sync could import: {why}", where)
