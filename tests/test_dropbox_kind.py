@@ -17,7 +17,7 @@ from dropbox_helpers import folder_drop, oneroster_zip
 from rostersync import hookimpl
 from rostersync.errors import SourceError
 from rostersync.plugins import get_connectors, pm
-from rostersync.transports.drop_profile import DropProfile, drop_connectors
+from rostersync.profiles import SftpProfile, sftp_connectors
 from rostersync.transports.dropbox import DropBoxSettings
 from rostersync.transports.local_files import LocalFiles
 from rostersync.transports.sftp_settings import SftpSettings
@@ -194,15 +194,16 @@ def test_a_named_pipe_cannot_make_the_sync_wait(tmp_path):
 
 
 # -- one SIS profile, both directions -----------------------------------------------------------------------
-ACME = DropProfile(format="oneroster-1.1", file_pattern="*.zip", marker_file="{drop}.done")
-ACME_PULL, ACME_RECEIVE = drop_connectors("acme-sis", "Acme SIS", "Acme's nightly OneRoster 1.1 zip.", ACME)
+ACME = SftpProfile(name="acme-sis", title="Acme SIS", summary="Acme's nightly OneRoster 1.1 zip.", basis="none public",
+                   format="oneroster-1.1", file_pattern="*.zip", marker_file="{drop}.done", remote_path="/exports",
+                   defaults={"settle_seconds": 2.0, "port": 2222})
 
 
 class AcmePlugin:
     @hookimpl
     def rostersync_register_connectors(register):  # type: ignore[no-untyped-def]
-        register(ACME_PULL)
-        register(ACME_RECEIVE)
+        for connector in sftp_connectors(ACME):
+            register(connector)
 
 
 @pytest.fixture
@@ -213,28 +214,28 @@ def acme():  # type: ignore[no-untyped-def]
     pm.unregister(name="acme-plugin")
 
 
-def test_one_profile_gives_an_sis_a_pull_and_a_receive_connector(acme, cli, inbox, db_path):
+def test_one_sftp_profile_gives_an_sis_a_pull_and_a_receive_connector(acme, cli, inbox, db_path):
     connectors = get_connectors()  # both pass the kind checks: subclasses keeping every validator
     pull, received = connectors["acme-sis"], connectors["acme-sis-dropbox"]
     assert (pull.kind, received.kind) == ("sftp", "dropbox")
     assert issubclass(pull.settings, SftpSettings) and issubclass(received.settings, DropBoxSettings)
     for cls in (pull.settings, received.settings):
         defaults = {f.name: f.default for f in attrs.fields(cls)}
-        assert (defaults["format"], defaults["file_pattern"], defaults["marker_file"]) == (
-            "oneroster-1.1", "*.zip", "{drop}.done")
+        assert (defaults["format"], defaults["file_pattern"], defaults["marker_file"], defaults["settle_seconds"]) \
+            == ("oneroster-1.1", "*.zip", "{drop}.done", 2.0)
+    pulled = {f.name: f.default for f in attrs.fields(pull.settings)}
+    assert (pulled["remote_path"], pulled["port"]) == ("/exports", 2222)  # connection settings: pull only
+    assert "remote_path" not in attrs.fields_dict(received.settings)
     assert "rostersync dropbox create SCHOOL --connector acme-sis-dropbox" in received.docs
+    assert received.basis == pull.basis == "none public"
 
     result = cli("enable", "lincoln", "acme-sis-dropbox", "--set", f"path={inbox}", "--set", "format=xml")
     assert result.exit_code == 2 and "format: 'xml' is not one of" in result.output
-    assert cli("enable", "lincoln", "acme-sis-dropbox", "--set", f"path={inbox}").exit_code == 0  # nothing else
+    assert cli("enable", "lincoln", "acme-sis-dropbox", "--set", f"path={inbox}", "--set",
+               "settle_seconds=0").exit_code == 0
     oneroster_zip(inbox / "roster.zip")
     waiting = sync(cli)
     assert waiting["status"] == "skipped" and "no complete drop yet" in waiting["error"]
     (inbox / "roster.zip.done").write_text("")
     run = sync(cli)
     assert run["status"] == "ok" and run["counts"]["users"]["inserted"] == LINCOLN_USERS
-
-
-def test_a_profile_that_changes_nothing_uses_the_kinds_own_settings():
-    pull, received = drop_connectors("plain-sis", "Plain SIS", "", DropProfile())
-    assert (pull.settings, received.settings) == (SftpSettings, DropBoxSettings)

@@ -7,7 +7,7 @@ registers it. A new SIS is a new profile module listed in :data:`API_PROFILES` o
 from __future__ import annotations
 
 from rostersync import hookimpl
-from rostersync.profiles import api_connector, sftp_connector
+from rostersync.profiles import api_connector, sftp_connectors
 
 from rostersync_connectors.aeries import AERIES
 from rostersync_connectors.blackbaud import BLACKBAUD
@@ -35,5 +35,6 @@ SFTP_PROFILES = (*SFTP_EXPORTS, *VENDOR_EXPORTS)
 def rostersync_register_connectors(register):  # type: ignore[no-untyped-def]
     for profile in API_PROFILES:
         register(api_connector(profile))
-    for profile in SFTP_PROFILES:
-        register(sftp_connector(profile))
+    for profile in SFTP_PROFILES:  # both directions: pulled from a server, or received in a drop box
+        for connector in sftp_connectors(profile):
+            register(connector)

@@ -12,6 +12,10 @@ a base URL pasted as a bare host, or with ``/ims/oneroster/...`` and more after 
 
 Where nothing is public, a profile has no URL templates: the connector is the generic kind under the
 SIS's name, and its docs say which address no public documentation gives and to ask the vendor for it.
+
+Files move either way, so an :class:`SftpProfile` gives two connectors (:func:`sftp_connectors`): the
+``sftp`` one pulls drops from the district's or SIS's server, ``NAME-dropbox`` (kind ``dropbox``)
+receives them in the school's drop box on this machine. Both get the profile's drop-rule defaults.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import attrs
 from rostersync.api.settings import AUTH_MODES, CLIENT_AUTH, TOKEN_METHODS, VERSIONS, OneRosterApiSettings
 from rostersync.connector import NOTHING, Connector, Quirk, Source, choice, positive, setting
 from rostersync.settings import bundle_format
+from rostersync.transports.dropbox import DropBoxSettings
 from rostersync.transports.sftp_settings import SftpSettings
 
 #: the path of the rostering service under a host, as the spec publishes it
@@ -337,15 +342,27 @@ class ProfileSftpSettings(_ComparedByFields, SftpSettings):
     profile: ClassVar[SftpProfile]
 
 
-def sftp_connector(profile: SftpProfile) -> Connector:
-    """The ``sftp`` connector an :class:`SftpProfile` describes (pulling its drops from a server)."""
-    fields: dict[str, Any] = {
+@attrs.frozen(eq=False, repr=False)
+class ProfileDropBoxSettings(_ComparedByFields, DropBoxSettings):
+    """Settings of the receiving twin of an SIS connector built from an :class:`SftpProfile`."""
+
+    profile: ClassVar[SftpProfile]
+
+
+def _drop_fields(profile: SftpProfile) -> dict[str, Any]:
+    """The drop rules' settings a profile re-defaults: the same for pulling and for receiving."""
+    return {
         "format": bundle_format("Format of the files", profile.format, type=str),
         "file_pattern": setting("Which files make a drop: *.csv (a folder of CSV files, or dated sub-folders) "
                                 "or *.zip (each zip is a drop)", default=profile.file_pattern, type=str),
         "marker_file": setting("File the SIS writes when a drop is complete; empty: complete when its files "
                                "stop changing", default=profile.marker_file, type=str),
     }
+
+
+def sftp_connector(profile: SftpProfile) -> Connector:
+    """The ``sftp`` connector an :class:`SftpProfile` describes (pulling its drops from a server)."""
+    fields = _drop_fields(profile)
     if profile.remote_path:
         fields["remote_path"] = setting("Folder on the server the SIS drops its files into",
                                         default=profile.remote_path, type=str)
@@ -354,3 +371,31 @@ def sftp_connector(profile: SftpProfile) -> Connector:
     return Connector(name=profile.name, title=profile.title, kind="sftp", settings=settings, docs=profile.docs(),
                      homepage=profile.homepage, basis=profile.basis, setup=profile.setup, sources=profile.sources,
                      quirks=profile.quirks)
+
+
+RECEIVE = ("Received, not pulled: the SIS uploads into the school's drop box on this machine. `rostersync dropbox "
+           "create SCHOOL --connector {name}` makes the school an sftp-only, chrooted account, enables this "
+           "connector on its upload folder and prints what to send the district.")
+
+
+def dropbox_connector(profile: SftpProfile) -> Connector:
+    """The receiving twin of :func:`sftp_connector`: kind ``dropbox``, named ``NAME-dropbox``.
+
+    The same drop rules' defaults (format, file pattern, marker file, and those of ``profile.defaults``
+    that are drop rules rather than connection settings), on a folder of this machine that
+    ``rostersync dropbox create`` fills in, so an SFTP SIS works in both directions from one profile.
+    """
+    name = f"{profile.name}-dropbox"
+    own = attrs.fields_dict(ProfileDropBoxSettings)
+    defaults = {key: value for key, value in profile.defaults.items() if key in own}
+    fields = _with_defaults(ProfileDropBoxSettings, _drop_fields(profile), defaults)
+    settings = _build(name, "Settings", ProfileDropBoxSettings, fields, profile)
+    return Connector(name=name, title=f"{profile.title} (uploaded to a drop box here)", kind="dropbox",
+                     settings=settings, docs=f"{profile.docs()}\n\n{RECEIVE.format(name=name)}",
+                     homepage=profile.homepage, basis=profile.basis, setup=profile.setup, sources=profile.sources,
+                     quirks=profile.quirks)
+
+
+def sftp_connectors(profile: SftpProfile) -> tuple[Connector, Connector]:
+    """Both directions of an SFTP SIS: pull (:func:`sftp_connector`) and receive (:func:`dropbox_connector`)."""
+    return sftp_connector(profile), dropbox_connector(profile)

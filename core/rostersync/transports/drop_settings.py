@@ -3,8 +3,8 @@
 Two kinds build on :class:`DropSettings`: ``sftp`` pulls drops from a district's SFTP server
 (:class:`~rostersync.transports.sftp_settings.SftpSettings` adds the connection), ``dropbox`` receives
 them in a folder on this machine (:class:`~rostersync.transports.dropbox.DropBoxSettings` adds the
-folder). An SIS's defaults (format, file pattern, marker file) live here once, so one SIS connector
-can serve both directions (see :mod:`rostersync.transports.drop_profile`).
+folder). An SIS's defaults (format, file pattern, marker file) apply to both, so one SFTP profile
+gives an SIS both directions (:func:`rostersync.profiles.sftp_connectors`).
 
 Imported when plugins load: keep it free of heavy imports.
 """
