@@ -127,8 +127,8 @@ def create(config: Any, host: DropBoxHost, request: Request) -> Details:
         system.root_folder(chroot)
         system.upload_folder(upload, entry, host.group)
         if key_line:
-            _write_key(host, account, key_line)
-            undo.append(lambda: sshd.keys_file(host, account).unlink(missing_ok=True))
+            _write_key(chroot, key_line)
+            undo.append(lambda: sshd.keys_file(chroot).unlink(missing_ok=True))
         sshd.install(host, school, account, auth, chroot)
         undo.append(lambda: sshd.uninstall(host, account))
         password = _credentials(account, auth)
@@ -142,9 +142,10 @@ def create(config: Any, host: DropBoxHost, request: Request) -> Details:
     return details(host, school, account, auth, password, settings)
 
 
-def _write_key(host: DropBoxHost, account: str, key_line: str) -> None:
-    system.root_folder(host.root / ".keys")
-    system.write_root_file(sshd.keys_file(host, account), key_line)
+def _write_key(chroot: Path, key_line: str) -> None:
+    path = sshd.keys_file(chroot)
+    system.root_folder(path.parent)
+    system.write_root_file(path, key_line)
 
 
 def _credentials(account: str, auth: str) -> str | None:
@@ -168,12 +169,12 @@ def rotate(config: Any, host: DropBoxHost, school_id: str, public_key: str | Non
                           "--password to switch it to a password)")
     auth = "key" if public_key is not None else "password"
     if auth == "key":
-        _write_key(host, block.account, authorized_key(public_key or "", "--public-key"))
+        _write_key(block.chroot, authorized_key(public_key or "", "--public-key"))
     if auth != block.auth:
         sshd.install(host, block.school, block.account, auth, block.chroot)
     secret = _credentials(block.account, auth)
     if auth == "password":
-        sshd.keys_file(host, block.account).unlink(missing_ok=True)
+        sshd.keys_file(block.chroot).unlink(missing_ok=True)
     system.end_sessions(entry.pw_uid)
     return details(host, block.school, block.account, auth, secret, _connector_settings(config, block))
 
@@ -194,7 +195,7 @@ def remove(config: Any, host: DropBoxHost, school_id: str, purge: bool = False) 
     notes.append(f"locked account {account}" + (f" and ended {len(ended)} open session(s)" if ended else ""))
     if sshd.uninstall(host, account):
         notes.append(f"removed {sshd.block_file(host, account)} and reloaded sshd")
-    sshd.keys_file(host, account).unlink(missing_ok=True)
+    sshd.keys_file(chroot).unlink(missing_ok=True)
     for name in _connectors_on(config, school_id, chroot / sshd.UPLOAD):
         config.disable(school_id, name)
         config.save()

@@ -61,12 +61,13 @@ def block_file(host: DropBoxHost, account: str) -> Path:
     return host.sshd_config_dir / f"{FILE_PREFIX}{account}.conf"
 
 
-def keys_file(host: DropBoxHost, account: str) -> Path:
-    """Where the account's authorized key lives: root's, outside every chroot (the account cannot change it)."""
-    return host.root / ".keys" / account
+def keys_file(chroot: Path) -> Path:
+    """Where the account's authorized key lives: beside its chroot, root's and outside every chroot (the
+    account cannot change it), found from the chroot alone whatever ``root`` says now."""
+    return chroot.parent / ".keys" / chroot.name
 
 
-def expected(host: DropBoxHost, account: str, auth: str, chroot: Path) -> dict[str, str]:
+def expected(auth: str, chroot: Path) -> dict[str, str]:
     """Every setting the block makes, by its sshd_config name (``sshd -T`` prints the name lower-cased)."""
     by_key = auth == "key"
     return {
@@ -88,16 +89,16 @@ def expected(host: DropBoxHost, account: str, auth: str, chroot: Path) -> dict[s
         "KbdInteractiveAuthentication": "no",
         "PubkeyAuthentication": "yes" if by_key else "no",
         "AuthenticationMethods": "publickey" if by_key else "password",
-        "AuthorizedKeysFile": str(keys_file(host, account)) if by_key else "none",
+        "AuthorizedKeysFile": str(keys_file(chroot)) if by_key else "none",
     }
 
 
-def render(host: DropBoxHost, school: str, account: str, auth: str, chroot: Path) -> str:
+def render(school: str, account: str, auth: str, chroot: Path) -> str:
     lines = [f"{HEADER} school={school} account={account} auth={auth} chroot={chroot}",
              f"# Written by `rostersync dropbox create {school}`; `rostersync dropbox remove {school}` removes it.",
              "# Edit with care: `rostersync dropbox` checks with sshd -T that every setting below is in force.",
              f"Match User {account}"]
-    lines += [f"    {key} {value}" for key, value in expected(host, account, auth, chroot).items()]
+    lines += [f"    {key} {value}" for key, value in expected(auth, chroot).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -172,7 +173,7 @@ def verify(host: DropBoxHost, account: str, auth: str, chroot: Path) -> None:
     """Refuse unless sshd applies every setting of the block to ``account``, naming each one it does not."""
     seen = effective(host, account)
     wrong = [f"{key} is {seen.get(key.lower(), '(unset)')!r}, not {value!r}"
-             for key, value in expected(host, account, auth, chroot).items()
+             for key, value in expected(auth, chroot).items()
              if seen.get(key.lower(), "").lower() != value.lower()]
     if wrong:
         raise ConfigError(f"sshd would not apply the drop box settings to {account}: {'; '.join(wrong)}. sshd uses the "
@@ -213,7 +214,7 @@ def install(host: DropBoxHost, school: str, account: str, auth: str, chroot: Pat
     path = block_file(host, account)
     before = path.read_text(encoding="utf-8") if path.exists() else None
     host.sshd_config_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-    write_root_file(path, render(host, school, account, auth, chroot))
+    write_root_file(path, render(school, account, auth, chroot))
     try:
         test_config(host)
         verify(host, account, auth, chroot)
