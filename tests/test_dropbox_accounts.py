@@ -23,7 +23,7 @@ from conftest import roster_snapshot
 from dropbox_helpers import district, folder_drop, oneroster_zip
 from sftp_helpers import LINCOLN_USERS, as_json, family_name, rename_first_student, sync
 
-pytest_plugins = ["dropbox_fixtures"]  # dropbox_server, dropbox_project
+pytest_plugins = ["sftp_fixtures", "dropbox_fixtures"]  # dropbox_server, dropbox_project (built on the former)
 
 
 def create(cli, school: str = "lincoln", *args: str) -> dict:  # type: ignore[no-untyped-def]
@@ -265,8 +265,10 @@ def test_a_key_account_takes_only_its_key(cli, dropbox_project, tmp_path):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "district@example", "-f",
                         str(tmp_path / name)], check=True)
         keys.append(paramiko.Ed25519Key.from_private_key_file(str(tmp_path / name)))
-    told = create(cli, "lincoln", "--public-key", str(tmp_path / "first.pub"))
+    elsewhere = server.root.parent / "elsewhere"  # --root for this one: rotate must still find its key file
+    told = create(cli, "lincoln", "--public-key", str(tmp_path / "first.pub"), "--root", str(elsewhere))
     assert told["auth"] == "key" and told["password"] is None
+    assert (elsewhere / told["username"] / "upload").is_dir()
     with district(server, told["username"], key=keys[0]) as (_client, sftp):
         assert sftp.listdir("/") == ["upload"]
     refused_login(server, told["username"], password="anything")  # a password never works for it
