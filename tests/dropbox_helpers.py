@@ -41,7 +41,10 @@ def district(server, username: str, password: str | None = None, key=None) -> It
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     client.connect(server.host, port=server.port, username=username, password=password, pkey=key, timeout=10,
                    banner_timeout=10, auth_timeout=10, allow_agent=False, look_for_keys=False)
+    transport = client.get_transport()
     try:
         yield client, client.open_sftp()
     finally:
         client.close()
+        if transport is not None:
+            transport.join(10)  # its thread gone, not finishing under a later test
