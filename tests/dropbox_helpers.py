@@ -39,12 +39,12 @@ def district(server, username: str, password: str | None = None, key=None) -> It
     client = paramiko.SSHClient()
     client.load_host_keys(str(server.known_hosts))
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(server.host, port=server.port, username=username, password=password, pkey=key, timeout=10,
-                   banner_timeout=10, auth_timeout=10, allow_agent=False, look_for_keys=False)
-    transport = client.get_transport()
     try:
+        client.connect(server.host, port=server.port, username=username, password=password, pkey=key, timeout=10,
+                       banner_timeout=10, auth_timeout=10, allow_agent=False, look_for_keys=False)
         yield client, client.open_sftp()
-    finally:
+    finally:  # a refused login too: its transport thread would otherwise live on into later tests
+        transport = client.get_transport()
         client.close()
         if transport is not None:
-            transport.join(10)  # its thread gone, not finishing under a later test
+            transport.join(10)
