@@ -36,7 +36,7 @@ class Details:
         if self.password is not None:
             rows.append(("password", self.password))
         elif self.auth == "key":
-            rows.append(("login", "with the private key of the public key you were given"))
+            rows.append(("login", "with the private key of the public key the district sent"))
         rows.append(("folder", f"{self.folder} (where they land; the only folder they can write to)"))
         rows += [("host key", key) for key in self.host_keys]
         rows += [("upload", line) for line in self.upload]
