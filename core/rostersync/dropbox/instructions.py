@@ -45,7 +45,7 @@ class Details:
 
 def what_to_upload(settings: Any, folder: str) -> tuple[str, ...]:
     """The files the school's connector expects, in its format and layout, and how a drop counts as complete."""
-    files = FORMATS.get(settings.format, FORMATS["auto"])
+    files = FORMATS.get(settings.format) or f"the {settings.format} export's files (read by its column map)"
     if settings.file_pattern.lower().endswith(".zip"):
         layout = f"each export as one zip file ({settings.file_pattern}) in {folder}, holding {files}"
         marker = settings.marker_file.replace("{drop}", "<zip name>")
