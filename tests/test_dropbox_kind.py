@@ -115,6 +115,24 @@ def test_the_newest_dated_sub_folder_is_the_drop(cli, inbox, db_path):
     assert sync(cli)["status"] == "skipped"
 
 
+def test_approving_a_held_upload_archives_it(cli, inbox, db_path):
+    """The archive step waits for the commit: a run held by a safeguard archives its drop when approved."""
+    def half_the_students(rows):  # type: ignore[no-untyped-def]
+        return [r for n, r in enumerate(rows) if r["role"] != "student" or n % 2]
+
+    oneroster_zip(inbox / "roster-1.zip", mtime=time.time() - 120)
+    receive(cli, inbox, file_pattern="*.zip", archive="true")
+    assert sync(cli)["status"] == "ok"
+    oneroster_zip(inbox / "roster-2.zip", half_the_students)
+    held = sync(cli)
+    assert held["status"] == "held", held
+    assert (inbox / "roster-2.zip").is_file()
+    approved = cli("approve", str(held["run"]), "--json")
+    assert approved.exit_code == 0 and as_json(approved)["status"] == "ok", approved.output
+    assert sorted(p.name for p in inbox.iterdir()) == ["archive"]
+    assert sorted(p.name for p in (inbox / "archive").iterdir()) == ["roster-1.zip", "roster-2.zip"]
+
+
 def test_check_reports_each_step_without_touching_the_roster(cli, inbox, db_path):
     oneroster_zip(inbox / "roster.zip")
     receive(cli, inbox, file_pattern="*.zip")

@@ -3,8 +3,9 @@
 The receiving side of SFTP: a district's SIS uploads its export into a school's drop box (an
 sftp-only, chrooted account on this machine's OpenSSH, made by ``rostersync dropbox create``) and
 this kind imports it with exactly the drop rules of the ``sftp`` kind (:mod:`.sftp_drops`): the
-newest complete drop (marker file, or sizes and times that settle), a zip or a folder or dated
-sub-folders, an unchanged drop or the same bytes again skipped, ``archive/`` after the run commits.
+newest complete drop (marker file, or sizes and times that settle), a zip (read in place) or a
+folder or dated sub-folders, an unchanged drop or the same bytes again skipped, ``archive/`` once
+the run is committed (its ``committed`` step, so also when a held run is approved).
 
 The folder is read through :class:`~rostersync.transports.local_files.LocalFiles`, which never follows
 a symbolic link the uploader may have left, and the drop is copied into the run's private work
@@ -49,31 +50,44 @@ class DropBoxSettings(DropSettings):
 
 
 def fetch(connector: Connector, context: FetchContext) -> Iterator[RawBatch]:
-    settings: DropBoxSettings = context.settings
-    folder = receive_drop(context)
     from rostersync.csvbundle import read_bundle  # lazily: plugin modules load on every command
+    from rostersync.transports.sftp_drops import zip_reading
 
-    yield from read_bundle(folder, settings.format, demographics=settings.demographics)
+    settings: DropBoxSettings = context.settings
+    drop, path = receive_drop(context)
+    yield from read_bundle(path, settings.format, demographics=settings.demographics,
+                           **zip_reading(settings, drop.path))
 
 
-def receive_drop(context: FetchContext) -> Path:
-    """Copy the drop this run should import into the work folder and return the folder to read.
+def receive_drop(context: FetchContext) -> tuple[Drop, Path]:
+    """Copy the drop this run should import into the work folder: the drop, and the local folder (or zip)
+    holding the copy.
 
     Raises :class:`~rostersync.errors.NothingNew` when there is no complete drop newer than the one
     imported last.
     """
     from rostersync.transports.local_files import LocalFiles
     from rostersync.transports.open_uploads import open_for_writing
-    from rostersync.transports.sftp_archive import archive_drop
-    from rostersync.transports.sftp_drops import bundle_path, take_drop
+    from rostersync.transports.sftp_drops import drop_path, take_drop
 
     settings: DropBoxSettings = context.settings
     files, root = LocalFiles(settings.path), str(settings.path)
     drop, local = take_drop(files, root, root, context, lambda drop: _copy(files, drop, context),
                             writing=lambda: open_for_writing(root))
-    if settings.archive:
-        context.after_success(lambda: [f"{root}: archive: {note}" for note in archive_drop(files, drop, root, root)])
-    return bundle_path(drop, local, context)
+    return drop, drop_path(drop, local)
+
+
+def committed(connector: Connector, context: FetchContext) -> list[str]:
+    """After the run importing a drop has committed (at once, or when approved after a hold): with
+    ``archive`` on, move the drop into ``archive/``, from the state the run saved."""
+    from rostersync.transports.local_files import LocalFiles
+    from rostersync.transports.sftp_archive import archive_drop, saved_drop
+
+    drop = saved_drop(context)
+    if drop is None:
+        return []
+    root = str(context.settings.path)
+    return [f"{root}: archive: {note}" for note in archive_drop(LocalFiles(root), drop, root, root)]
 
 
 def _copy(files: LocalFiles, drop: Drop, context: FetchContext) -> list[Path]:
@@ -96,7 +110,7 @@ def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
     files, root = LocalFiles(settings.path), str(settings.path)
     steps: list[CheckStep] = []
     try:
-        check_drop(files, root, root, context, lambda drop: _copy(files, drop, context), steps,
+        check_drop(files, root, str, context, lambda drop: _copy(files, drop, context), steps,
                    folder_step="folder", fetch_step="copy", writing=lambda: open_for_writing(root))
     except RostersyncError as exc:  # the stage after the last one that passed
         steps.append(CheckStep(STAGES[min(len(steps), len(STAGES) - 1)], False, str(exc)))
@@ -106,4 +120,4 @@ def check(connector: Connector, context: FetchContext) -> list[CheckStep]:
 @hookimpl
 def rostersync_register_transports(register):  # type: ignore[no-untyped-def]
     register(Transport(KIND, "The newest complete drop in a folder on this machine (an SFTP drop box)",
-                       DropBoxSettings, fetch, check))
+                       DropBoxSettings, fetch, check, committed=committed))

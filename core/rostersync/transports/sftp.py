@@ -3,9 +3,10 @@
 A sync connects (host key verified, see :mod:`.sftp_session`), picks the newest complete drop by
 the drop rules (:mod:`.sftp_drops`, shared with the ``dropbox`` kind), skips it when it is the drop
 the last successful run imported (or holds the same bytes), downloads it into the run's private
-work folder (:mod:`.sftp_download`) and hands the folder, or the zip file as it is, to :func:`rostersync.csvbundle.read_bundle`, like the local-folder transport: a zip is read in
-place by the one zip reader (:mod:`rostersync.bundlefiles`), under ``max_unzipped_mb`` and named by
-its remote location in messages. The connection is closed before any row is parsed.
+work folder (:mod:`.sftp_download`) and hands the folder, or the zip file as it is, to
+:func:`rostersync.csvbundle.read_bundle`, like the local-folder transport: a zip is read in place by
+the one zip reader (:mod:`rostersync.bundlefiles`), under ``max_unzipped_mb`` and named by its
+remote location in messages. The connection is closed before any row is parsed.
 
 With ``archive`` on, the drop is moved into ``archive/`` on the server once the run's changes are
 committed: by the transport's ``committed`` step, which the engine calls after a run applies and
@@ -26,7 +27,7 @@ from rostersync import hookimpl
 from rostersync.connector import CheckStep, Connector, FetchContext
 from rostersync.errors import ConfigError, RostersyncError
 from rostersync.transport import Transport
-from rostersync.transports.sftp_archive import archive_drop
+from rostersync.transports.sftp_archive import archive_drop, saved_drop
 from rostersync.transports.sftp_download import download_drop
 from rostersync.transports.sftp_drops import REMOTE_FOLDER, Drop, check_drop, drop_path, take_drop, zip_reading
 from rostersync.transports.sftp_session import SESSION_STEPS, Session, SftpError, location, open_session
@@ -78,10 +79,9 @@ def committed(connector: Connector, context: FetchContext) -> list[str]:
     """After the run importing a drop has committed (at once, or when approved after a hold): with
     ``archive`` on, move the drop into ``archive/``. ``context.state`` is the state the run saved."""
     settings = context.settings
-    saved = context.state.get("drop")
-    if not settings.archive or not saved:
+    drop = saved_drop(context)
+    if drop is None:
         return []
-    drop = Drop.from_state(saved)
     where = location(settings, settings.remote_path)
     with open_session(settings, context, reconnecting=True) as session:
         notes = archive_drop(session.sftp, drop, settings.remote_path, where)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from typing import Any
 
 from rostersync.transports.sftp_drops import ARCHIVE, Drop, Files, RemoteFile
 from rostersync.transports.sftp_session import SftpError, remote_error
@@ -35,6 +36,12 @@ def _unchanged(sftp: Files, f: RemoteFile) -> bool:
 def _free_name(sftp: Files, folder: str, name: str, stamp: str) -> str:
     target = posixpath.join(folder, name)
     return posixpath.join(folder, f"{stamp}-{name}") if _exists(sftp, target) else target
+
+
+def saved_drop(context: Any) -> Drop | None:
+    """The drop a committed run imported (from the state it saved), when ``archive`` is on; else None."""
+    saved = context.state.get("drop")
+    return Drop.from_state(saved) if context.settings.archive and saved else None
 
 
 def archive_drop(sftp: Files, drop: Drop, remote_path: str, where: str) -> list[str]:
