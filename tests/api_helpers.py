@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from rostersync.store.schema import BOOKKEEPING
+from rostersync.store.schema import BOOKKEEPING, IDENTITY_COLUMNS
 
 ROSTER_TABLES = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics")
 SECRET_ENV = "ROSTERSYNC_TEST_API_SECRET"
@@ -54,7 +54,8 @@ def roster_by_source(db: Path, api_version: str = "1.1") -> dict[str, dict[str, 
         schools = {r[0] for r in conn.execute("SELECT sourced_id FROM orgs WHERE type='school'")}
         for table in ROSTER_TABLES:
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-            keep = [c for c in columns if c != "source" and c not in BOOKKEEPING and c not in PROVENANCE]
+            keep = [c for c in columns if c != "source" and c not in BOOKKEEPING and c not in PROVENANCE
+                    and c not in IDENTITY_COLUMNS.get(table, ())]
             select = ", ".join(f'"{c}"' for c in keep)
             rows = conn.execute(f"SELECT source, {select} FROM {table} WHERE deleted_at IS NULL "
                                 f"ORDER BY school, sourced_id").fetchall()

@@ -11,7 +11,7 @@ import pytest
 from rostersync.errors import ConfigError
 from rostersync.issues import Issue
 from rostersync.store import migrations, open_store, scheme_of, shown, store_at
-from rostersync.store.schema import BOOKKEEPING, TABLES
+from rostersync.store.schema import BOOKKEEPING, IDENTITY_COLUMNS, TABLES
 from store_contract import *  # noqa: F403 - the contract's tests run here
 from store_contract import sync, user
 
@@ -98,7 +98,8 @@ def test_the_migrated_schema_has_every_column_the_model_declares() -> None:
     """A new model field needs a migration adding its column: this fails until it has one."""
     expected = migrations.expected_columns()
     for entity, spec in TABLES.items():
-        assert expected[entity] == ("school", "source", *spec.columns, *BOOKKEEPING), entity
+        stored = ("school", "source", *spec.columns, *BOOKKEEPING, *IDENTITY_COLUMNS.get(entity, ()))
+        assert expected[entity] == stored, entity
         assert expected[f"current_{entity}"] == expected[entity]
 
 

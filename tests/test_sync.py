@@ -185,7 +185,8 @@ def test_delta_manifest_applies_only_sent_rows_and_tobedeleted(cli, school_with_
     run = _json(cli("sync", "lincoln", "--json"))[0]
     assert list(run["counts"]) == ["users"]  # absent entities are left alone
     assert run["counts"]["users"] == {"fetched": 2, "current": 384, "inserted": 0, "updated": 1, "restored": 0,
-                                      "deleted": 1, "delete_skipped": 0, "unchanged": 0, "out_of_scope": 0}
+                                      "deleted": 1, "delete_skipped": 0, "unchanged": 0, "out_of_scope": 0,
+                                      "filtered": 0, "rekeyed": 0}
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM current_users").fetchone() == (383,)
         assert conn.execute("SELECT count(*) FROM current_enrollments").fetchone() == (1032,)
@@ -254,7 +255,7 @@ def test_export_round_trips_through_a_sync(cli, school_with_bundle, tmp_path, db
     assert cli("schools", "add", "copy", "--name", "Copy").exit_code == 0
     assert cli("enable", "copy", "csv-folder", "--set", f"path={out}").exit_code == 0
     assert cli("sync", "copy").exit_code == 0
-    skip = {"school", "source", "created_run", "updated_run", "deleted_at", "deleted_run"}
+    skip = {"school", "source", "created_run", "updated_run", "deleted_at", "deleted_run", "person_id", "rekeyed_to"}
     with sqlite3.connect(db_path) as conn:
         for table in ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments"):
             cols = ", ".join(f'"{r[1]}"' for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip)

@@ -30,10 +30,14 @@ class SourceError(RostersyncError):
 
 
 class DataError(SourceError):
-    """A record failed validation; ``location`` is ``file:line[:field]``."""
+    """A record failed validation; ``location`` is ``file:line[:field]``. ``sourced_id`` and ``value``
+    (the record's id and the refused value, when the format knows them) are for the run report only:
+    neither is part of the message."""
 
-    def __init__(self, message: str, file: str, line: int | None = None, field: str | None = None) -> None:
+    def __init__(self, message: str, file: str, line: int | None = None, field: str | None = None, *,
+                 sourced_id: str | None = None, value: str | None = None) -> None:
         self.file, self.line, self.field = file, line, field
+        self.sourced_id, self.value = sourced_id, value
         where = file if line is None else f"{file}:{line}"
         if field:
             where = f"{where}:{field}"

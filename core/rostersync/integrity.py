@@ -8,10 +8,13 @@ Checks, each with a policy (``error``: refuse the run; ``skip``: leave the row o
   class's course or school, a course's org (and the gradebook/resource/role links). Default: skip.
 * ``no_school`` - a student none of whose orgs is known (an org of any type: a student attached only
   to a department is kept, see :mod:`rostersync.orgtree`). Default: skip.
+* ``invalid`` - a row with a bad value (applied by the engine as each batch is mapped: ``skip`` leaves
+  the row out, reported as *rejected*, and keeps its live row as it is). Default: error.
 * ``cycle`` - an org or academic session that is its own ancestor (:mod:`rostersync.hierarchy`).
   Always an error.
 
-Broken headers and invalid values are always errors (see :mod:`rostersync.formats.columns`).
+Broken headers are always errors, and invalid values unless ``invalid`` is ``skip`` (see
+:mod:`rostersync.formats.columns`).
 
 When does a reference resolve? The rule, applied per referenced id:
 
@@ -62,7 +65,7 @@ if TYPE_CHECKING:
     from rostersync.store.base import Store
     from rostersync.store.staging import StagingArea
 
-CHECKS = ("duplicate", "dangling", "no_school")
+CHECKS = ("duplicate", "dangling", "no_school", "invalid")
 ACTIONS = ("error", "skip")
 EXAMPLES = 5
 #: how many ids one question to the store (rule 3) carries
@@ -78,6 +81,7 @@ class CheckPolicy:
     no_school: str = "skip"
     #: org types stored and checked as schools (e.g. ``department`` for an SIS with no school orgs)
     org_types_as_school: tuple[str, ...] = ()
+    invalid: str = "error"  # a row with a bad value: refuse the run, or leave the row out (its live row kept)
 
     def __attrs_post_init__(self) -> None:
         for check in CHECKS:
@@ -104,7 +108,7 @@ class CheckPolicy:
     def from_settings(cls, settings: ReferenceCheckSettings) -> CheckPolicy:
         """The policies a connector's settings chose (every kind's settings inherit them)."""
         return cls(duplicate=settings.on_duplicate, dangling=settings.on_dangling, no_school=settings.on_no_school,
-                   org_types_as_school=tuple(settings.org_types_as_school))
+                   org_types_as_school=tuple(settings.org_types_as_school), invalid=settings.on_invalid)
 
 
 @attrs.frozen
@@ -255,8 +259,12 @@ def _resolves(ref: Reference, value: str, modes: dict[str, str], roster: LiveRos
 
 
 def _out_of_scope(ref: Reference, value: str) -> str:
-    """SQL: rule 2, this school's scope dropped the referenced id in this run."""
-    return f"EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value})"
+    """SQL: rule 2, this school's scope (or its selective-sync rules) dropped the referenced id in this
+    run, or it was refused as invalid and left as it is (``on_invalid = "skip"``): it exists, it is not
+    dangling."""
+    return (f"(EXISTS (SELECT 1 FROM _out_of_scope o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value}) "
+            f"OR EXISTS (SELECT 1 FROM _filtered o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value}) "
+            f"OR EXISTS (SELECT 1 FROM _kept o WHERE o.entity = '{ref.target}' AND o.sourced_id = {value}))")
 
 
 def _unstaged(ref: Reference, value: str, modes: dict[str, str]) -> str:
@@ -312,7 +320,8 @@ def _check(staging: StagingArea, ref: Reference, check: str, action: str, modes:
                                          message=f"{issue.message}; kept with the reference unresolved"))
         elif action == "skip":
             skipped.append((rowid,))
-            warnings.append(attrs.evolve(issue, level="warning", message=f"{issue.message}; row skipped"))
+            warnings.append(attrs.evolve(issue, level="warning", message=f"{issue.message}; row skipped",
+                                         value=value, outcome="skipped"))
         else:
             on_error(issue)
     if skipped or warnings:

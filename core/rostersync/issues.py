@@ -21,7 +21,11 @@ import attrs
 from rostersync.errors import DataError, RostersyncError
 
 #: the stored columns of an issue, in the order :meth:`Issue.row` and :meth:`Issue.from_row` use
-COLUMNS = ("level", "code", "entity", "file", "line", "column", "sourced_id", "message")
+COLUMNS = ("level", "code", "entity", "file", "line", "column", "sourced_id", "message", "value", "outcome")
+
+#: what happened to the record an issue is about (``outcome``): left out because it was invalid, left out
+#: by a check's ``skip`` policy, left out by a school's selective-sync rules; ``""``: kept (a warning only)
+OUTCOMES = ("rejected", "skipped", "filtered", "")
 
 
 @attrs.frozen
@@ -37,6 +41,10 @@ class Issue:
     line: int | None = None
     column: str | None = None
     sourced_id: str | None = None
+    #: the offending value, masked where it is sensitive (:func:`rostersync.masking.mask`), at write time
+    value: str | None = None
+    #: what happened to the record: one of :data:`OUTCOMES`
+    outcome: str = ""
 
     @property
     def location(self) -> str:
@@ -62,16 +70,18 @@ class Issue:
         """A refused row or file as an error-level issue (a DataError keeps its file, line and field)."""
         if isinstance(error, DataError):
             message = str(error).removeprefix(f"{error.location}: ")
-            return cls(message, "error", file=error.file, line=error.line, column=error.field or None)
+            return cls(message, "error", "invalid", file=error.file, line=error.line, column=error.field or None,
+                       sourced_id=error.sourced_id, value=error.value)
         location = getattr(error, "location", None)
         return cls(str(error).removeprefix(f"{location}: "), "error", file=location or None)
 
     def row(self) -> tuple[Any, ...]:
         """The stored row, in :data:`COLUMNS` order."""
         return (self.level, self.code, self.entity, self.file, self.line, self.column, self.sourced_id,
-                self.message)
+                self.message, self.value, self.outcome)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Issue:
-        level, code, entity, file, line, column, sourced_id, message = row
-        return cls(message or "", level or "warning", code or "", entity, file, line, column, sourced_id)
+        level, code, entity, file, line, column, sourced_id, message, value, outcome = row
+        return cls(message or "", level or "warning", code or "", entity, file, line, column, sourced_id, value,
+                   outcome or "")

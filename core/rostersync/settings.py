@@ -67,6 +67,8 @@ class ReferenceCheckSettings:
                               CHECK_ACTIONS, default="skip")
     on_no_school: str = choice("A student none of whose orgs exists: skip (warn) or error",
                                CHECK_ACTIONS, default="skip")
+    on_invalid: str = choice("A row with a bad value: error (refuse the run) or skip (leave the row out, keep its "
+                             "live record as it is, and list it in the run report)", CHECK_ACTIONS, default="error")
     org_types_as_school: tuple[str, ...] = setting(
         "Org types stored and checked as schools, e.g. department for an SIS (Rediker) that sends its schools "
         "as departments", default=(), validator=lambda _i, _a, value: _org_types(value))

@@ -56,6 +56,7 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
     lines, raw_rows = zip(*batch.rows, strict=True)
     raw_columns = list(zip(*raw_rows, strict=True))
     bad: dict[int, DataError] = {}  # row index -> the row's first problem, in spec column order
+    sid = next((index for attr, index, *_ in plan.fields if attr == "sourced_id"), None)
     out: dict[str, Sequence[Any]] = {}
     unknown_grades: list[tuple[str, ...]] | None = None
     for attr, index, parse, required, name in plan.fields:
@@ -75,7 +76,8 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
             out[attr] = list(map(found.__getitem__, column))
         for row, message in problems:
             if row not in bad:
-                bad[row] = DataError(message, batch.location, lines[row], name)
+                bad[row] = DataError(message, batch.location, lines[row], name, value=column[row],
+                                     sourced_id=_sid(raw_columns, sid, row))
 
     status = out.get("status")
     if status is not None and "tobedeleted" in status:
@@ -102,6 +104,11 @@ def map_columns(batch: RawBatch, spec: FileSpec, *, grades: bool = False) -> Map
     errors = [*batch.errors, *(bad[row] for row in sorted(bad))]
     return MappedBatch(batch.entity, batch.location, StoredRows(table, columns), batch.mode, warnings,
                        kept_lines, errors)
+
+
+def _sid(raw_columns: Sequence[Sequence[str]], index: int | None, row: int) -> str | None:
+    """A refused row's sourcedId as sent (stripped), for the run report (as the reference mapper says it)."""
+    return (raw_columns[index][row].strip() or None) if index is not None else None
 
 
 def _same(value: Any) -> Any:

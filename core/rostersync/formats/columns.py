@@ -136,6 +136,7 @@ def parse_rows(batch: RawBatch, plan: HeaderPlan, errors: list[DataError]) -> It
     """``(line, attributes)`` for each valid row; each invalid row adds one DataError to ``errors``."""
     location, delta = batch.location, batch.mode == "delta"
     fields, extra = plan.fields, plan.extra
+    sid = next((i for attr, i, *_ in fields if attr == "sourced_id"), None)
     for line, row in batch.rows:
         values: dict[str, Any] = {}
         for attr, i, parse, required, name in fields:
@@ -144,13 +145,14 @@ def parse_rows(batch: RawBatch, plan: HeaderPlan, errors: list[DataError]) -> It
                 if required:
                     if delta and attr != "sourced_id" and _is_tombstone(row, plan):
                         continue
-                    errors.append(DataError("required value is empty", location, line, name))
+                    errors.append(DataError("required value is empty", location, line, name,
+                                            sourced_id=_sid(row, sid), value=raw))
                     break
                 continue
             try:
                 values[attr] = parse(raw)
             except ValueError as exc:
-                errors.append(DataError(str(exc), location, line, name))
+                errors.append(DataError(str(exc), location, line, name, sourced_id=_sid(row, sid), value=raw))
                 break
         else:
             if extra:
@@ -158,6 +160,11 @@ def parse_rows(batch: RawBatch, plan: HeaderPlan, errors: list[DataError]) -> It
             if delta and values.get("status") == "tobedeleted":
                 values = {**plan.placeholders, **values}
             yield line, values
+
+
+def _sid(row: Sequence[str], index: int | None) -> str | None:
+    """A refused row's sourcedId as sent (stripped), for the run report; None when it has none."""
+    return (row[index].strip() or None) if index is not None else None
 
 
 def _is_tombstone(row: Sequence[str], plan: HeaderPlan) -> bool:
@@ -189,7 +196,8 @@ def map_rows(batch: RawBatch, spec: FileSpec, finish: Finish | None = None, buil
             try:
                 warnings.extend(_located(w, batch.location, line) for w in finish(values))
             except RowProblem as exc:
-                errors.append(DataError(str(exc), batch.location, line, exc.field))
+                errors.append(DataError(str(exc), batch.location, line, exc.field,
+                                        sourced_id=values.get("sourced_id")))
                 continue
         if build is None:
             records.append(make(**values))

@@ -37,7 +37,7 @@ backend keeps an index behind each (SQLite: migration 3). Approve and discard ar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
@@ -75,7 +75,7 @@ class ChangeRow(TypedDict):
     school: str
     source: str
     sourced_id: str
-    action: str  # insert | update | restore | delete
+    action: str  # insert | update | restore | delete | rekey (users: ``fields`` has ``sourced_id`` [old, new])
     fields: dict[str, list[Any]] | None
 
 
@@ -131,6 +131,18 @@ class ActionRow(TypedDict):
     detail: str | None
 
 
+class NotificationRow(TypedDict):
+    """One delivery of a notification (``kind``: run | digest | test) to a channel, or its failure."""
+
+    id: int
+    run_id: int | None
+    channel: str
+    kind: str
+    status: str  # sent | failed
+    detail: str | None  # why it failed (secrets redacted), or what was sent
+    at: str  # UTC, ISO 8601 with Z
+
+
 @attrs.frozen
 class ApplyPolicy:
     """How to apply a run: which safeguards hold it, add-only (no deletes), or a dry run."""
@@ -139,6 +151,9 @@ class ApplyPolicy:
     add_only: bool = False
     dry_run: bool = False
     preview_limit: int = 0  # dry runs: how many changes per entity to return for display
+    #: identity continuity (:mod:`rostersync.identity`): the identifier keys, in precedence order, that pair a
+    #: leaving user with a new one as one person re-keyed by the SIS; empty: no re-keying
+    identity: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -205,6 +220,12 @@ class Store(Protocol):
         """A warning about a run that has already finished (e.g. from work done after it committed)."""
         ...
 
+    def add_issues(self, run_id: int, issues: Iterable[Issue]) -> None:
+        """Record issues about a run in one transaction (a failed run's refused rows, for its report),
+        each counted in the run's warnings; values masked and secrets redacted as staging does
+        (:func:`rostersync.store.staging.stored_issue`)."""
+        ...
+
     def last_state(self, school: str, source: str) -> dict[str, Any]:
         """What the newest successful (``ok``) run of this source left for the next (delta cursors...)."""
         ...
@@ -229,7 +250,7 @@ class Store(Protocol):
         ...
 
     def issues(self, run_id: int) -> list[Issue]:
-        """A run's warnings, in the order recorded."""
+        """A run's warnings, in the order recorded, with their ``value`` and ``outcome``."""
         ...
 
     def live_counts(self, school: str) -> dict[str, int]:
@@ -245,10 +266,10 @@ class Store(Protocol):
         """The newest held run of this source, if any (a sync waits for it to be approved or discarded)."""
         ...
 
-    def approve(self, run_id: int) -> ApplyOutcome:
-        """Apply a held run exactly as it was staged (its own mode, safeguards off). Refused with a
-        ConfigError for a run that is not held, whose staging is gone, or when a later run of the same
-        source was applied since (its diff is stale)."""
+    def approve(self, run_id: int, identity: tuple[str, ...] = ()) -> ApplyOutcome:
+        """Apply a held run exactly as it was staged (its own mode, safeguards off, re-keying by
+        ``identity``). Refused with a ConfigError for a run that is not held, whose staging is gone, or
+        when a later run of the same source was applied since (its diff is stale)."""
         ...
 
     def discard(self, run_id: int) -> None:
@@ -290,10 +311,19 @@ class Store(Protocol):
         one ``changes`` row per insert/update/restore/delete, then (unless the safeguards hold the run
         or it is a dry run) the live rows, and the run's status, counts, warnings and ``state``.
 
-        A bulk entity is the whole truth (a live row it lacks is deleted, unless add-only); a delta
+        A bulk entity is the whole truth (a live row it lacks is deleted, unless add-only), except rows
+        staging marks as kept (:meth:`StagingArea.keep`: refused as invalid, left as they are); a delta
         entity changes only what it carries (tombstones delete). A dry run rolls everything back; a
-        held run commits only its pending changes and keeps ``staging`` for approve/discard; any other
+        held run commits only its pending ``changes`` and keeps ``staging`` for approve/discard; any other
         outcome discards ``staging``. Set-based: no per-row work in Python but the audit of changed rows.
+
+        Counts per entity: the diff's (inserted, updated, restored, deleted, delete_skipped, unchanged,
+        current), plus what staging counted before it (:meth:`StagingArea.entities`: fetched,
+        out_of_scope, filtered). Users: a new row inserted gets a new ``person_id``; with
+        ``policy.identity``, a leaving live user and a new staged user that are one person by those keys
+        (the first key both have is equal, same role, the pair unambiguous) are one ``rekey`` change
+        (counted ``rekeyed``, not inserted nor deleted): the old row is closed (soft-deleted, ``rekeyed_to``
+        the new sourcedId) and the new row keeps its ``person_id``.
         """
         ...
 
@@ -306,7 +336,29 @@ class Store(Protocol):
     # -- reading the roster ------------------------------------------------------------------
     def live_rows(self, school: str, entity: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         """Stream the stored values of ``columns`` (lists as JSON text, booleans as 0/1, ``extra`` as a
-        JSON object) of a school's live rows of ``entity``, every source, ordered by source and sourcedId."""
+        JSON object) of a school's live rows of ``entity``, every source, ordered by source and sourcedId.
+        Users also have ``person_id`` (:data:`rostersync.store.schema.IDENTITY_COLUMNS`)."""
+        ...
+
+    # -- people ------------------------------------------------------------------------------
+    def duplicate_people(self, school: str | None, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Suspected duplicates among a school's (or every school's) live users, for a person to decide:
+        the same identifier (each of ``keys``, :mod:`rostersync.identity`) under two rows, and the same
+        given name, family name and birth date (from demographics) under two rows. One dict per group:
+        ``school``, ``reason`` (``same state_id``, ``same name and birth date``...), ``value`` (the shared
+        identifier; a birth date masked), ``people`` (each ``source``, ``sourced_id``, ``person_id``, ``role``,
+        ``given_name``, ``family_name``), ordered by school, reason and value."""
+        ...
+
+    # -- notifications -----------------------------------------------------------------------
+    def record_notification(self, channel: str, kind: str, status: str, detail: str | None = None,
+                            run_id: int | None = None) -> None:
+        """Log one delivery (``status`` sent) or failure (failed, ``detail`` the reason, secrets redacted)."""
+        ...
+
+    def notifications(self, channel: str | None = None, kind: str | None = None, run_id: int | None = None,
+                      limit: int = 100) -> list[NotificationRow]:
+        """Logged deliveries, newest first, optionally of one channel, kind or run."""
         ...
 
     def extra_keys(self, school: str, entity: str) -> list[str]:

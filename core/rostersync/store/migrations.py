@@ -141,6 +141,31 @@ def m003_web_view(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {sql}")
 
 
+@migration
+def m004_operators(conn: sqlite3.Connection) -> None:
+    """What operators read and rely on (issue 21):
+
+    * ``run_issues.value`` (the offending value, masked when sensitive) and ``run_issues.outcome``
+      (rejected, skipped, filtered, or empty: kept) for the run report;
+    * ``users.person_id``, a stable person id that survives an SIS re-key (each existing user gets a
+      new one), and ``users.rekeyed_to``, the sourcedId that replaced a row closed as re-keyed; a
+      ``current_people`` view of the live people;
+    * ``notifications``, every delivery (or failure) of a run's notification, a digest or a test.
+    """
+    for column in ('"value" TEXT', '"outcome" TEXT'):
+        conn.execute(f"ALTER TABLE run_issues ADD COLUMN {column}")
+    conn.execute('ALTER TABLE users ADD COLUMN "person_id" TEXT')
+    conn.execute('ALTER TABLE users ADD COLUMN "rekeyed_to" TEXT')
+    conn.execute("UPDATE users SET person_id = lower(hex(randomblob(8)))")
+    conn.execute('CREATE INDEX "idx_users_school_person_id" ON "users" ("school", "person_id")')
+    conn.execute('CREATE VIEW "current_people" AS SELECT person_id, school, source, sourced_id, role, given_name, '
+                 'family_name, identifier, email, username, user_ids, user_master_identifier, created_run, '
+                 'updated_run FROM users WHERE deleted_at IS NULL')
+    conn.execute('CREATE TABLE "notifications" ("id" INTEGER PRIMARY KEY, "run_id" INTEGER, "channel" TEXT NOT NULL, '
+                 '"kind" TEXT NOT NULL, "status" TEXT NOT NULL, "detail" TEXT, "at" TEXT NOT NULL)')
+    conn.execute('CREATE INDEX "idx_notifications_channel_kind" ON "notifications" ("channel", "kind", "at")')
+
+
 LATEST = len(MIGRATIONS)
 
 

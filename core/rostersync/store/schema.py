@@ -24,6 +24,9 @@ BOOKKEEPING = {
     "deleted_at": str,
     "deleted_run": int,
 }
+#: columns a store keeps besides the model's and the bookkeeping: a user's stable person id (it survives a
+#: re-key by the SIS) and, on a row closed as re-keyed, the sourcedId that replaced it
+IDENTITY_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("person_id", "rekeyed_to")}
 
 
 def _is_tuple(tp: Any) -> bool:

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,18 @@ import sqlite_utils
 
 from rostersync.errors import ConfigError
 from rostersync.issues import COLUMNS, Issue
+from rostersync.masking import mask
 from rostersync.secrets import redact
 from rostersync.store import locks, migrations
-from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, RunRow, SchemaVersion
-from rostersync.store.schema import TABLES, TableSpec, staged_live
+from rostersync.store import sqlite_identity as identity
+from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, NotificationRow, RunRow, SchemaVersion
+from rostersync.store.schema import IDENTITY_COLUMNS, TABLES, TableSpec, staged_live
 from rostersync.store.sqlfiles import create_private, q
 from rostersync.store.sqlite_pages import PageReads
-from rostersync.store.staging import StagingArea
+from rostersync.store.staging import StagingArea, stored_issue
 
 ISSUE_COLUMNS = ", ".join(map(q, COLUMNS))
+ISSUE_MARKS = ", ".join("?" * len(COLUMNS))
 
 
 def utcnow() -> str:
@@ -126,12 +129,15 @@ class SqliteStore(PageReads):
 
     def add_warning(self, run_id: int, issue: Issue | str) -> None:
         """A warning about a run that has already finished (e.g. from work done after it committed)."""
-        issue = Issue.of(issue)
-        row = (*issue.row()[:-1], redact(issue.message))
+        self.add_issues(run_id, [Issue.of(issue)])
+
+    def add_issues(self, run_id: int, issues: Iterable[Issue]) -> None:
+        rows = [(run_id, *stored_issue(issue)) for issue in issues]
+        if not rows:
+            return
         with self.db.atomic():
-            self.db.execute(f"INSERT INTO run_issues (run_id, {ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [run_id, *row])
-            self.db.execute("UPDATE sync_runs SET warnings = coalesce(warnings, 0) + 1 WHERE id=?", [run_id])
+            self.conn.executemany(f"INSERT INTO run_issues (run_id, {ISSUE_COLUMNS}) VALUES (?, {ISSUE_MARKS})", rows)
+            self.db.execute("UPDATE sync_runs SET warnings = coalesce(warnings, 0) + ? WHERE id=?", [len(rows), run_id])
 
     def last_state(self, school: str, source: str) -> dict[str, Any]:
         """The connector state left by the last successful run of this source (delta cursors...)."""
@@ -194,7 +200,7 @@ class SqliteStore(PageReads):
         return {r[0] for r in self.conn.execute(sql, [school, source, json.dumps(list(ids))])}
 
     def live_rows(self, school: str, entity: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-        known = TABLES[entity].columns
+        known = (*TABLES[entity].columns, *IDENTITY_COLUMNS.get(entity, ()))
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise ValueError(f"{entity} has no column {', '.join(unknown)}")
@@ -229,6 +235,46 @@ class SqliteStore(PageReads):
                 if cur.rowcount:
                     moved[entity] = cur.rowcount
         return moved
+    # -- people ---------------------------------------------------------------------------------
+    def duplicate_people(self, school: str | None, keys: Sequence[str]) -> list[dict[str, Any]]:
+        where, params = ("AND u.school = ?", [school]) if school else ("", [])
+        person = ("json_group_array(json_object('source', u.source, 'sourced_id', u.sourced_id, 'person_id', "
+                  "u.person_id, 'role', u.role, 'given_name', u.given_name, 'family_name', u.family_name))")
+        out: list[dict[str, Any]] = []
+        for key in keys:
+            value = identity.key_sql(key, "u")
+            sql = (f"SELECT u.school, {value} AS v, {person} FROM users u WHERE u.deleted_at IS NULL {where} "
+                   f"AND v IS NOT NULL GROUP BY u.school, v HAVING count(*) > 1")
+            out += [{"school": sc, "reason": f"same {key}", "value": v, "people": json.loads(people)}
+                    for sc, v, people in self.conn.execute(sql, params)]
+        sql = (f"SELECT u.school, d.birth_date, {person} FROM users u JOIN demographics d ON d.school = u.school "
+               f"AND d.source = u.source AND d.sourced_id = u.sourced_id AND d.deleted_at IS NULL "
+               f"WHERE u.deleted_at IS NULL {where} AND d.birth_date IS NOT NULL "
+               f"GROUP BY u.school, lower(trim(u.given_name)), lower(trim(u.family_name)), d.birth_date "
+               f"HAVING count(*) > 1")
+        out += [{"school": sc, "reason": "same name and birth date", "value": mask("demographics", "birth_date", v),
+                 "people": json.loads(people)} for sc, v, people in self.conn.execute(sql, params)]
+        for group in out:
+            group["people"].sort(key=lambda p: (p["source"], p["sourced_id"]))
+        return sorted(out, key=lambda g: (g["school"], g["reason"], str(g["value"])))
+
+    # -- notifications ----------------------------------------------------------------------------
+    def record_notification(self, channel: str, kind: str, status: str, detail: str | None = None,
+                            run_id: int | None = None) -> None:
+        self.db.execute("INSERT INTO notifications (run_id, channel, kind, status, detail, at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [run_id, channel, kind, status, redact(detail) if detail else None, utcnow()])
+
+    def notifications(self, channel: str | None = None, kind: str | None = None, run_id: int | None = None,
+                      limit: int = 100) -> list[NotificationRow]:
+        wheres, params = [], []
+        for column, value in (("channel", channel), ("kind", kind), ("run_id", run_id)):
+            if value is not None:
+                wheres.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(wheres)}" if wheres else ""
+        sql = f"SELECT * FROM notifications {where} ORDER BY id DESC LIMIT ?"
+        return list(self.db.query(sql, [*params, limit]))  # type: ignore[arg-type]
 
     # -- one sync per source ------------------------------------------------------------------
     def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
@@ -253,6 +299,7 @@ class SqliteStore(PageReads):
         staging file for ``approve``/``discard``; otherwise the roster rows are written too.
         """
         staging.finish()
+        carried = staging.entities()
         staging.close()
         now = utcnow()
         preview: list[dict[str, Any]] = []
@@ -261,16 +308,13 @@ class SqliteStore(PageReads):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 self.conn.execute("DELETE FROM changes WHERE run_id=?", [run_id])  # a re-applied hold
-                entities = self.conn.execute(
-                    "SELECT entity, mode, fetched, out_of_scope FROM stg._entities ORDER BY position"
-                ).fetchall()
+                self.conn.execute("DROP TABLE IF EXISTS temp._rekeys")
                 # diffed in name order: ``changes`` is indexed on (run_id, entity), so each entity's audit
                 # rows then append at the index's end rather than split pages in its middle (half the
                 # cost for millions of rows); the counts keep the dependency order
-                diffed = {entity: self._diff_entity(TABLES[entity], mode, run_id, school, source, policy.add_only)
-                          for entity, mode, _f, _o in sorted(entities)}
-                counts = {entity: {**diffed[entity], "fetched": fetched, "out_of_scope": out_of_scope}
-                          for entity, _m, fetched, out_of_scope in entities}
+                diffed = {entity: self._diff_entity(TABLES[entity], mode, run_id, school, source, policy)
+                          for entity, mode, _c in sorted(carried)}
+                counts = {entity: {**diffed[entity], **before} for entity, _m, before in carried}
                 reasons = policy.safeguards.reasons(counts, _sources(self.conn)) if policy.safeguards else []
                 warnings = self.conn.execute("SELECT count(*) FROM stg._issues").fetchone()[0]
                 if policy.dry_run:
@@ -281,7 +325,7 @@ class SqliteStore(PageReads):
                 else:
                     status = "held" if reasons else "ok"
                     if status == "ok":
-                        for entity, _mode, _f, _o in entities:
+                        for entity, _mode, _c in carried:
                             self._write_entity(TABLES[entity], run_id, school, source, now, counts[entity])
                     self.conn.execute(
                         f"INSERT INTO run_issues (run_id, {ISSUE_COLUMNS}) SELECT ?, {ISSUE_COLUMNS} FROM stg._issues",
@@ -310,13 +354,16 @@ class SqliteStore(PageReads):
         return ApplyOutcome(status, _public(counts), reasons, warnings, preview)
 
     def _diff_entity(self, spec: TableSpec, mode: str, run_id: int, school: str, source: str,
-                     add_only: bool) -> dict[str, int]:
-        """Write one ``changes`` row per insert/update/restore/delete this entity's staging implies."""
+                     policy: ApplyPolicy) -> dict[str, int]:
+        """Write one ``changes`` row per insert/update/restore/delete/re-key this entity's staging implies."""
+        add_only = policy.add_only
         t = q(spec.entity)
         scope = {"run": run_id, "school": school, "source": source, "entity": spec.entity}
         live_match = "l.school=:school AND l.source=:source AND l.sourced_id=s.sourced_id"
         ex = self.conn.execute
         counts = {"inserted": 0, "updated": 0, "restored": 0, "deleted": 0, "delete_skipped": 0, "unchanged": 0}
+        if spec.entity == "users":
+            counts["rekeyed"] = 0
         counts["current"] = ex(
             f"SELECT count(*) FROM main.{t} WHERE school=:school AND source=:source AND deleted_at IS NULL", scope
         ).fetchone()[0]
@@ -364,7 +411,7 @@ class SqliteStore(PageReads):
             "VALUES (?, ?, ?, ?, ?, ?, ?)", audit(),
         )
 
-        gone = _gone(t, mode)
+        gone = _gone(t, mode) + self._kept(spec.entity)
         live = "l.school=:school AND l.source=:source AND l.deleted_at IS NULL"
         if add_only:
             sql = f"SELECT count(*) FROM main.{t} l WHERE {live} AND {gone}"
@@ -376,8 +423,25 @@ class SqliteStore(PageReads):
                 f"WHERE {live} AND {gone}",
                 scope,
             ).rowcount
-        counts["unchanged"] = staged - counts["inserted"] - counts["updated"] - counts["restored"]
+        if spec.entity == "users" and policy.identity and counts["inserted"]:
+            rekeyed = identity.rekey(self.conn, run_id, school, source, gone, policy.identity)
+            counts["rekeyed"] = rekeyed
+            counts["inserted"] -= rekeyed
+            counts["delete_skipped" if add_only else "deleted"] -= rekeyed
+        counts["unchanged"] = (staged - counts["inserted"] - counts["updated"] - counts["restored"]
+                               - counts.get("rekeyed", 0))
         return counts
+
+    def _kept(self, entity: str) -> str:
+        """SQL, `` AND ...`` or nothing: the live row ``l`` is not one whose staged row was refused as invalid
+        and left out (``on_invalid = "skip"``): such a row stays as it is rather than being deleted."""
+        if not self.conn.execute("SELECT 1 FROM stg.sqlite_master WHERE name = '_kept'").fetchone():
+            return ""  # a held run staged before rows could be kept
+        found = self.conn.execute("SELECT 1 FROM stg._kept WHERE entity=? LIMIT 1", [entity]).fetchone()
+        if not found:
+            return ""
+        return (f" AND NOT EXISTS (SELECT 1 FROM stg._kept k WHERE k.entity = '{entity}' "
+                f"AND k.sourced_id = l.sourced_id)")
 
     def _write_entity(self, spec: TableSpec, run_id: int, school: str, source: str, now: str,
                       counts: dict[str, int]) -> None:
@@ -393,18 +457,24 @@ class SqliteStore(PageReads):
                 f"AND sourced_id IN ({ours} = 'delete')",
                 scope,
             )
-        written = counts["inserted"] + counts["updated"] + counts["restored"]
+        rekeyed = counts.get("rekeyed", 0)
+        if rekeyed:  # the old rows are closed as re-keyed: their person goes on under the new sourcedId
+            identity.close_rekeyed(self.conn, scope)
+        written = counts["inserted"] + counts["updated"] + counts["restored"] + rekeyed
         if not written:
             return
         # everything new (a first sync): read staging straight through rather than row by row via changes
-        changed = f" AND s.sourced_id IN ({ours} IN ('insert', 'update', 'restore'))"
+        changed = f" AND s.sourced_id IN ({ours} IN ('insert', 'update', 'restore', 'rekey'))"
         only = "" if written == counts["staged"] else changed
         cols = spec.columns
         collist = ", ".join(q(c) for c in cols)
         sets = ", ".join(f"{q(c)}=excluded.{q(c)}" for c in cols)
+        person, person_value = "", ""
+        if spec.entity == "users":  # a new row is a new person, unless it re-keys one
+            person, person_value = ", person_id", ", " + identity.person_id_sql(rekeyed)
         self.conn.execute(
-            f"INSERT INTO main.{t} (school, source, {collist}, created_run, updated_run) "
-            f"SELECT :school, :source, {', '.join('s.' + q(c) for c in cols)}, :run, :run "
+            f"INSERT INTO main.{t} (school, source, {collist}, created_run, updated_run{person}) "
+            f"SELECT :school, :source, {', '.join('s.' + q(c) for c in cols)}, :run, :run{person_value} "
             f"FROM stg.{t} s WHERE s._deleted=0{only} "
             f"ON CONFLICT (school, source, sourced_id) DO UPDATE SET {sets}, "
             f"updated_run=:run, deleted_at=NULL, deleted_run=NULL "
@@ -431,7 +501,7 @@ class SqliteStore(PageReads):
             raise ConfigError(f"run {run_id} is {rows[0]['status']}, not held (see rostersync holds)")
         return rows[0]
 
-    def approve(self, run_id: int) -> ApplyOutcome:
+    def approve(self, run_id: int, identity: tuple[str, ...] = ()) -> ApplyOutcome:
         """Apply a held run exactly as it was staged (safeguards off; the run's own mode)."""
         run = self._held(run_id)
         newer = self.conn.execute(
@@ -444,7 +514,7 @@ class SqliteStore(PageReads):
         path = self.staging_path(run_id)
         if not path.is_file():
             raise ConfigError(f"the staged data of run {run_id} is gone ({path}); discard it and sync again")
-        policy = ApplyPolicy(safeguards=None, add_only=run["mode"] == "add-only")
+        policy = ApplyPolicy(safeguards=None, add_only=run["mode"] == "add-only", identity=identity)
         state = json.loads(run["state"]) if run["state"] else {}
         outcome = self.apply(run_id, run["school"], run["source"], StagingArea.reopen(path, run_id), policy, state)
         self.db.execute("UPDATE sync_runs SET approved_at=?, error=NULL WHERE id=?", [utcnow(), run_id])

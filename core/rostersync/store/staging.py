@@ -14,18 +14,25 @@ Besides one table per entity (the stored columns, ``_deleted`` for a delta's tom
 * ``_out_of_scope`` - ids the school's scope dropped, so references to them are not called dangling;
 * ``_entity_files`` - the first files (or URLs) each entity's rows came from, so a hold can say
   "users.csv has a header and no rows".
+* ``_filtered`` - ids the school's selective-sync rules dropped (:mod:`rostersync.selection`): rows that
+  refer to them are filtered in turn, and references to them are not called dangling either;
+* ``_kept`` - ids of rows refused as invalid under the ``on_invalid = "skip"`` policy: the store leaves
+  their live rows as they are instead of deleting them (a bad row is not a record that left).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, nullcontext
 from pathlib import Path
 
 from rostersync.batches import MappedBatch
 from rostersync.errors import DataError, RostersyncError
 from rostersync.issues import COLUMNS, Issue
+from rostersync.masking import mask
 from rostersync.model import ENTITIES
 from rostersync.secrets import redact
 from rostersync.store.schema import TABLES, StoredRows
@@ -52,7 +59,8 @@ class StagingArea:
         self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.execute(
             "CREATE TABLE _entities (entity TEXT PRIMARY KEY, mode TEXT NOT NULL, position INTEGER, "
-            "fetched INTEGER NOT NULL DEFAULT 0, out_of_scope INTEGER NOT NULL DEFAULT 0)"
+            "fetched INTEGER NOT NULL DEFAULT 0, out_of_scope INTEGER NOT NULL DEFAULT 0, "
+            "filtered INTEGER NOT NULL DEFAULT 0)"
         )
         self.conn.execute(f"CREATE TABLE _issues ({ISSUE_COLUMNS})")
         self.conn.execute("CREATE TABLE _files (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
@@ -61,6 +69,10 @@ class StagingArea:
         # rows came from, in reading order, at most SOURCES_KEPT of them, for messages about a hold
         self.conn.execute("CREATE TABLE _entity_files (entity TEXT, name TEXT)")
         self._entity_files: set[tuple[str, str]] = set()
+        self.conn.execute("CREATE TABLE _filtered (entity TEXT, sourced_id TEXT, PRIMARY KEY (entity, sourced_id)) "
+                          "WITHOUT ROWID")
+        self.conn.execute("CREATE TABLE _kept (entity TEXT, sourced_id TEXT, PRIMARY KEY (entity, sourced_id)) "
+                          "WITHOUT ROWID")
         self._modes: dict[str, str] = {}
         self._locations: dict[str, str] = {}
         self._indexed: set[str] = set()
@@ -224,6 +236,41 @@ class StagingArea:
             self.conn.executemany("INSERT INTO _out_of_scope (entity, sourced_id) VALUES (?, ?)",
                                   [(entity, i) for i in ids])
 
+    def count_filtered(self, entity: str, issues: Sequence[Issue], ids: Sequence[str] = ()) -> None:
+        """Rows the school's selective-sync rules left out (not staged): counted, reported one by one
+        (``issues``, outcome ``filtered``), and their ``ids`` noted so rows referring to them follow."""
+        if issues:
+            self.conn.execute("UPDATE _entities SET filtered = filtered + ? WHERE entity=?", [len(issues), entity])
+            self.warn(issues)
+        if ids:
+            self.conn.executemany("INSERT OR IGNORE INTO _filtered (entity, sourced_id) VALUES (?, ?)",
+                                  [(entity, i) for i in ids])
+
+    def filtered_ids(self, entity: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the selective-sync rules left out of ``entity`` in this run (one query)."""
+        if not ids:
+            return set()
+        sql = "SELECT value FROM json_each(?) WHERE value IN (SELECT sourced_id FROM _filtered WHERE entity=?)"
+        return {r[0] for r in self.conn.execute(sql, [json.dumps(list(ids)), entity])}
+
+    def has_filtered(self, entity: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM _filtered WHERE entity=? LIMIT 1", [entity]).fetchone() is not None
+
+    def keep(self, entity: str, ids: Iterable[str]) -> None:
+        """Rows of ``entity`` refused as invalid and left out: their live rows stay as they are."""
+        self.conn.executemany("INSERT OR IGNORE INTO _kept (entity, sourced_id) VALUES (?, ?)",
+                              [(entity, i) for i in ids])
+
+    def entities(self) -> list[tuple[str, str, dict[str, int]]]:
+        """(entity, mode, counts before the diff: fetched, out_of_scope, filtered) per entity carried, in
+        dependency order: what a store's apply reports besides its own diff counts."""
+        sql = "SELECT entity, mode, fetched, out_of_scope, {} FROM _entities ORDER BY position"
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) if self.conn is None \
+                else nullcontext(self.conn) as conn:  # a held run's staging is reopened read-only for approve
+            older = not any(c[1] == "filtered" for c in conn.execute("PRAGMA table_info(_entities)"))
+            rows = conn.execute(sql.format("0" if older else "filtered")).fetchall()  # staged before filtering
+        return [(e, m, {"fetched": f, "out_of_scope": o, "filtered": x}) for e, m, f, o, x in rows]
+
     def out_of_scope_ids(self, entity: str, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` this school's scope dropped from ``entity`` in this run."""
         if not ids:
@@ -256,11 +303,9 @@ class StagingArea:
 
     def warn(self, issues: Iterable[Issue | str]) -> None:
         """Record warnings (skipped or repaired rows) for the run's report; a plain string is a message."""
-        rows = []
-        for issue in map(Issue.of, issues):
-            level, code, entity, file, line, column, sourced_id, message = issue.row()
-            rows.append((level, code, entity, file and redact(file), line, column, sourced_id, redact(message)))
-        self.conn.executemany(f"INSERT INTO _issues ({ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        rows = [stored_issue(issue) for issue in map(Issue.of, issues)]
+        marks = ", ".join("?" * len(COLUMNS))
+        self.conn.executemany(f"INSERT INTO _issues ({ISSUE_COLUMNS}) VALUES ({marks})", rows)
 
     def issues(self) -> list[Issue]:
         """The warnings recorded so far, in order."""
@@ -282,6 +327,14 @@ class StagingArea:
         self.path.unlink(missing_ok=True)
 
 
+def stored_issue(issue: Issue) -> tuple:
+    """An issue's row as every store writes it: its value masked (:func:`rostersync.masking.mask`) and
+    secrets redacted from its file name, message and value."""
+    level, code, entity, file, line, column, sourced_id, message, value, outcome = issue.row()
+    return (level, code, entity, file and redact(file), line, column, sourced_id, redact(message),
+            mask(entity, column, value), outcome)
+
+
 def _duplicate(entity: str, sid: str, file: str, line: int | None, first: int | None,
                first_file: str | None) -> Issue:
     """The error of a sourcedId staged twice: this row's place, and where the first one was."""
@@ -294,4 +347,4 @@ def _duplicate(entity: str, sid: str, file: str, line: int | None, first: int | 
 def _skipped(duplicate: Issue) -> Issue:
     """The duplicate policy "skip": a warning that the row was left out."""
     return Issue(f"skipped: {duplicate.message}", "warning", duplicate.code, duplicate.entity, duplicate.file,
-                 duplicate.line, duplicate.column, duplicate.sourced_id)
+                 duplicate.line, duplicate.column, duplicate.sourced_id, duplicate.sourced_id, "skipped")
