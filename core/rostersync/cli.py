@@ -379,10 +379,15 @@ def run_cmd(ctx: Ctx, due: bool, as_json: bool) -> None:
     import datetime as dt
 
     from rostersync.engine import SyncOptions
+    from rostersync.notify import deliver, digest, due_digests
 
-    options = SyncOptions(only_if_due=dt.datetime.now().astimezone())
+    now = dt.datetime.now().astimezone()
+    options = SyncOptions(only_if_due=now)
     schools = [s for s in ctx.config.schools().values() if s.connectors]
     results = run_syncs(ctx, schools, options, as_json=as_json)
+    with ctx.store() as store:  # daily digests, once their time of day has passed
+        for channel in due_digests(store, ctx.config.channels().values(), now):
+            deliver(store, channel, digest(store, channel, now))
     if not results and not as_json:
         from rostersync.output import console
 
@@ -393,16 +398,21 @@ def run_cmd(ctx: Ctx, due: bool, as_json: bool) -> None:
 def run_syncs(ctx: Ctx, schools: list[Any], options: Any, *, as_json: bool) -> list[Any]:
     from rostersync.engine import sync_school
     from rostersync.gcpause import fewer_collections
+    from rostersync.notify import after_run
     from rostersync.output import console, emit_json
     from rostersync.progress import entity_progress
 
     results = []
+    channels = list(ctx.config.channels().values())
     with ctx.store() as store, fewer_collections():
         for school in schools:
             for name in school.connectors:
                 single = attrs.evolve(school, connectors={name: school.connectors[name]})
                 with entity_progress(f"{school.id}/{name}", not as_json and console.is_terminal) as progress:
-                    results += sync_school(store, single, options, progress_for=lambda _s, _n, p=progress: p)
+                    ran = sync_school(store, single, options, progress_for=lambda _s, _n, p=progress: p)
+                for result in ran:
+                    failed = after_run(store, channels, result)  # a failing channel never fails the sync
+                    results.append(attrs.evolve(result, warnings=result.warnings + len(failed)))
     if as_json:
         emit_json([result_json(r) for r in results])
     else:
@@ -438,13 +448,16 @@ def print_result(result: Any) -> None:
             console.print(f"{label} skipped: {error}")
         return
     if result.status == "failed":
-        err_console.print(f"[bold red]{label}: sync failed[/]\n{error}\nThe roster was left unchanged.",
-                          soft_wrap=True)
+        err_console.print(f"[bold red]{label}: sync failed[/]\n{error}\nThe roster was left unchanged. "
+                          f"Report: rostersync report {result.run_id}", soft_wrap=True)
         return
     titles = {"ok": "ok", "dry-run": "dry run: nothing was changed",
               "held": "HELD: nothing was changed; the diff waits for approval"}
     table = Table(title=f"{label} {titles[result.status]}", title_justify="left")
-    cols = ("fetched", "inserted", "updated", "restored", "deleted", "delete_skipped", "unchanged", "out_of_scope")
+    cols = ("fetched", "inserted", "updated", "restored", "deleted", "delete_skipped", "unchanged", "out_of_scope",
+            "filtered")
+    if any(c.get("rekeyed") for c in result.counts.values()):
+        cols = (*cols[:4], "rekeyed", *cols[4:])
     table.add_column("entity")
     for c in cols:
         table.add_column(c.replace("_", " "), justify="right")
@@ -460,6 +473,11 @@ def print_result(result: Any) -> None:
         console.print(f"add-only: {skipped} delete(s) skipped")
     if result.warnings:
         console.print(f"{result.warnings} warning(s): rostersync changes {result.run_id} --warnings")
+    filtered = sum(c.get("filtered", 0) for c in result.counts.values())
+    if filtered:
+        console.print(f"{filtered} row(s) filtered by the school's selective-sync rules")
+    if result.status != "dry-run":
+        console.print(f"Report: rostersync report {result.run_id}")
     if result.preview:
         console.print(changes_table(result.preview, title="Changes (first 50 per entity)"))
 
@@ -547,20 +565,24 @@ def check(ctx: Ctx, school_id: str, as_json: bool) -> None:
 def status(ctx: Ctx, as_json: bool) -> None:
     """Per school and source: the last run, its result and what the roster holds now."""
     from rostersync.output import emit
+    from rostersync.periods import unmapped
 
     with ctx.store() as store:
         latest = {(r["school"], r["source"]): r for r in store.latest_runs()}
         rows = []
         for school in ctx.config.schools().values():
             live = store.live_counts(school.id)
+            missing = unmapped(store, school) if school.periods else []
+            periods = (f"{len(school.periods)} mapped" + (f", unmapped: {', '.join(missing)}" if missing else "")
+                       if school.periods else "not mapped")
             for source in school.connectors or {"-": None}:
                 run = latest.get((school.id, source), {})
                 rows.append({"school": school.id, "source": source, "last_run": run.get("id"),
                              "finished": run.get("finished_at"), "status": run.get("status", "never run"),
                              "users": live["users"], "classes": live["classes"],
-                             "enrollments": live["enrollments"], "error": run.get("error")})
-    emit(rows, ["school", "source", "last_run", "finished", "status", "users", "classes", "enrollments", "error"],
-         as_json=as_json, empty="no schools yet")
+                             "enrollments": live["enrollments"], "periods": periods, "error": run.get("error")})
+    emit(rows, ["school", "source", "last_run", "finished", "status", "users", "classes", "enrollments", "periods",
+                "error"], as_json=as_json, empty="no schools yet")
 
 
 @main.command()
@@ -614,7 +636,7 @@ def issue_json(issue: Any) -> dict[str, Any]:
     part on its own (``reason`` is the message without its location)."""
     return {"level": issue.level, "message": str(issue), "code": issue.code or None, "entity": issue.entity,
             "sourced_id": issue.sourced_id, "file": issue.file, "line": issue.line, "column": issue.column,
-            "reason": issue.message}
+            "reason": issue.message, "value": issue.value, "outcome": issue.outcome or None}
 
 
 @main.command()
@@ -629,9 +651,9 @@ def export(ctx: Ctx, school_id: str, folder: Path, raw: bool, as_json: bool) -> 
     from rostersync.export import export_school
     from rostersync.output import emit
 
-    ctx.config.school(school_id)
+    school = ctx.config.school(school_id)
     with ctx.store() as store:
-        written = export_school(store, school_id, folder, raw=raw)
+        written = export_school(store, school_id, folder, raw=raw, periods=school.periods)
     emit([{"file": name, "rows": n} for name, n in written.items()], ["file", "rows"], as_json=as_json,
          title=f"Exported {school_id} to {folder}", empty="the school's roster is empty")
 
@@ -760,3 +782,6 @@ def simulate(bundle: Path, port: int, api_version: str, behaviours: tuple[str, .
         pass
     finally:
         sim.server.server_close()
+
+
+from rostersync import cli_operators  # noqa: E402, F401 - adds report, notify, periods, people, schools select

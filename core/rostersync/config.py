@@ -21,6 +21,26 @@ edits the file with tomlkit, so an operator's comments and layout survive ``scho
 
     [schools.lincoln.connectors.csv-folder.settings]
     path = "/srv/sftp/lincoln"
+
+    [schools.lincoln.select]       # selective sync (rostersync.selection)
+    grades = ["KG", "01", "02"]
+    terms = ["current", "next"]
+
+    [schools.lincoln.identity]     # identity continuity (rostersync.identity)
+    match = ["state_id", "student_number", "email"]
+
+    [[schools.lincoln.rules]]      # field rules (rostersync.rules)
+    field = "users.username"
+    template = "{givenName}.{familyName}"
+
+    [schools.lincoln.periods]      # SIS period code -> bell-schedule period (rostersync periods map)
+    "1" = "First Period"
+
+    [notify.office]                # a notification channel (rostersync.notify)
+    kind = "email"
+    on = ["failed", "held"]
+    [notify.office.settings]
+    host = "smtp.example.org"
 """
 
 from __future__ import annotations
@@ -37,7 +57,10 @@ from tomlkit.exceptions import ParseError
 
 from rostersync import schedule as cron
 from rostersync.errors import ConfigError
+from rostersync.identity import DEFAULT_MATCH, check_keys
+from rostersync.rules import FieldRule
 from rostersync.safeguards import Safeguards
+from rostersync.selection import Selection
 
 DEFAULT_NAME = "rostersync.toml"
 DEFAULT_DB = "rostersync.db"
@@ -94,6 +117,12 @@ class School:
     mode: str = "mirror"
     blackouts: tuple[Blackout, ...] = ()
     safeguards: Safeguards = attrs.Factory(Safeguards)
+    selection: Selection = attrs.Factory(Selection)
+    #: identity continuity: identifier keys in precedence order (empty: re-keys are not recognised)
+    identity: tuple[str, ...] = DEFAULT_MATCH
+    rules: tuple[FieldRule, ...] = ()
+    #: SIS period code -> the school's bell-schedule period name
+    periods: dict[str, str] = attrs.Factory(dict)
 
     def blackout_on(self, day: dt.date) -> Blackout | None:
         return next((b for b in self.blackouts if b.start <= day <= b.end), None)
@@ -179,8 +208,24 @@ class Config:
                 safeguards = Safeguards(**_plain(table.get("safeguards", {})))
             except TypeError as exc:
                 raise ConfigError(f"{where}.safeguards: {exc}") from None
+            selection = Selection.parse(_plain(table.get("select", {})), where)
+            identity = _plain(table.get("identity", {}))
+            unknown = sorted(set(identity) - {"match"})
+            if unknown:
+                raise ConfigError(f"{where}.identity: unknown key(s) {', '.join(unknown)} (identity has: match)")
+            match = identity.get("match", list(DEFAULT_MATCH))
+            if not isinstance(match, list):
+                raise ConfigError(f"{where}.identity: match must be a list")
+            rules = table.get("rules", [])
+            if not isinstance(rules, list):
+                raise ConfigError(f"{where}: rules must be an array of tables ([[schools.{sid}.rules]])")
+            periods = _plain(table.get("periods", {}))
+            if not all(isinstance(v, str) for v in periods.values()):
+                raise ConfigError(f"{where}.periods: each SIS period code maps to a name (a string)")
             out[sid] = School(sid, str(table.get("name", sid)), tuple(org_ids), connectors, mode, blackouts,
-                              safeguards)
+                              safeguards, selection, check_keys(match, f"{where}.identity"),
+                              tuple(FieldRule.parse(_plain(r), f"{where}.rules[{n}]") for n, r in enumerate(rules)),
+                              {str(k): v for k, v in periods.items()})
         return out
 
     def school(self, school_id: str) -> School:
@@ -227,6 +272,52 @@ class Config:
         current = entry.setdefault("settings", tomlkit.table())
         for key, value in settings.items():
             current[key] = value
+
+    def set_periods(self, school_id: str, mapping: dict[str, str]) -> None:
+        """Map SIS period codes to bell-schedule names (an empty name removes a code's mapping)."""
+        self.school(school_id)
+        table = self.doc["schools"][school_id]  # type: ignore[index]
+        periods = table.setdefault("periods", tomlkit.table())
+        for code, name in mapping.items():
+            if name:
+                periods[code] = name
+            elif code in periods:
+                del periods[code]
+
+    def set_selection(self, school_id: str, selection: dict[str, list[str]]) -> None:
+        """Replace a school's selective-sync rules (validated first)."""
+        school = self.school(school_id)
+        Selection.parse(selection, f"{self.path}: [schools.{school.id}]")
+        table = self.doc["schools"][school_id]  # type: ignore[index]
+        if "select" in table:
+            del table["select"]
+        if selection:
+            new = tomlkit.table()
+            for key, values in selection.items():
+                new[key] = values
+            table["select"] = new
+
+    def channels(self) -> dict[str, Any]:
+        """The notification channels (``[notify.NAME]``), checked: see :func:`rostersync.notify.channels`."""
+        from rostersync.notify import parse_channels
+
+        return parse_channels(_plain(self.doc.get("notify", {})), f"{self.path}: [notify]")
+
+    def add_channel(self, name: str, entry: dict[str, Any]) -> None:
+        """Add (or replace) a notification channel ``[notify.NAME]``; checked before it is kept."""
+        from rostersync.notify import parse_channels
+
+        parse_channels({name: entry}, f"{self.path}: [notify]")
+        notify = self.doc.setdefault("notify", tomlkit.table(is_super_table=True))
+        table = tomlkit.table()
+        for key, value in entry.items():
+            if key != "settings":
+                table[key] = value
+        settings = tomlkit.table()
+        for key, value in entry.get("settings", {}).items():
+            settings[key] = value
+        table["settings"] = settings
+        notify[name] = table
 
     def disable(self, school_id: str, connector: str) -> None:
         school = self.school(school_id)

@@ -24,8 +24,11 @@ from rostersync.connector import Connector, FetchContext, structure_settings
 from rostersync.errors import ConfigError, NothingNew, RostersyncError
 from rostersync.formats import map_raw
 from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
+from rostersync.issues import Issue
 from rostersync.plugins import get_connector, get_formats, get_transport
+from rostersync.rules import apply_rules
 from rostersync.scope import Scope
+from rostersync.selection import Filter
 from rostersync.store.base import ApplyPolicy, Store
 from rostersync.store.staging import StagingArea
 
@@ -45,6 +48,9 @@ class RunResult:
     preview: list[dict[str, Any]] = attrs.Factory(list)
     #: a run skipped because this earlier run of the source is still held (it needs a person too)
     held_run: int | None = None
+    #: why a skipped run did nothing: hold (a run of the source waits for approval), blackout, busy (another
+    #: process syncs the source) or unchanged (the source has nothing new)
+    skipped_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -74,27 +80,31 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         if not locked:
             if options.only_if_due:
                 return None
-            return _skip(store, school, enabled, "another rostersync process is syncing this source right now")
+            return _skip(store, school, enabled, "another rostersync process is syncing this source right now", "busy")
         store.recover_interrupted(school.id, enabled.name)
         if options.only_if_due:
             last = store.last_started(school.id, enabled.name)
             if not schedule.is_due(enabled.schedule, last, options.only_if_due):
                 return None
-        today = (options.only_if_due or dt.datetime.now()).date()
+        today = (options.only_if_due or dt.datetime.now()).date()  # blackouts and "the current term"
         blackout = school.blackout_on(today)
         if blackout and not options.dry_run:
-            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is")
+            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is", "blackout")
         held = store.pending_hold(school.id, enabled.name)
         if held and not options.dry_run:
-            return attrs.evolve(_skip(store, school, enabled, still_held(store, held)), held_run=held)
-        return _run(store, school, enabled, connector, settings, options, progress)
+            return attrs.evolve(_skip(store, school, enabled, still_held(store, held), "hold"), held_run=held)
+        return _run(store, school, enabled, connector, settings, options, progress, today)
 
 
 def config_digest(school: School, enabled: EnabledConnector) -> str:
     """What in rostersync and its configuration shapes a sync of this source (for unchanged-bundle skips)."""
     from rostersync import __version__
 
-    shape = {"version": __version__, "settings": enabled.settings, "org_ids": school.org_ids, "mode": school.mode}
+    shape = {"version": __version__, "settings": enabled.settings, "org_ids": school.org_ids, "mode": school.mode,
+             "select": school.selection.as_dict(), "rules": [r.describe() for r in school.rules],
+             "identity": school.identity}
+    if school.selection.terms:  # "current" means another term tomorrow: never skip an unchanged bundle for it
+        shape["today"] = dt.date.today().isoformat()
     return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -107,35 +117,46 @@ def still_held(store: Store, run_id: int) -> str:
             f"changes {run_id}; apply it: rostersync approve {run_id}; drop it: rostersync discard {run_id}")
 
 
-def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str) -> RunResult:
+def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str, why: str) -> RunResult:
     run_id = store.begin_run(school.id, enabled.name)
     store.skip_run(run_id, reason)
-    return RunResult(run_id, school.id, enabled.name, "skipped", error=reason)
+    return RunResult(run_id, school.id, enabled.name, "skipped", error=reason, skipped_by=why)
+
+
+#: how many refused rows a failed run keeps for its report (the first; validate lists them all)
+REFUSED_KEPT = 1000
 
 
 def _run(store: Store, school: School, enabled: EnabledConnector, connector: Connector, settings: Any,
-         options: SyncOptions, progress: Progress | None) -> RunResult:
+         options: SyncOptions, progress: Progress | None, today: dt.date) -> RunResult:
     run_id = store.begin_run(school.id, enabled.name)
     staging = store.staging(run_id)
+    refused: list[Issue] = []
     try:
         checks = CheckPolicy.from_settings(settings)
         staging.on_duplicate = checks.duplicate
+        selection = Filter(school.selection, staging, store, school.id, today) if school.selection else None
         with tempfile.TemporaryDirectory(prefix=f"rostersync-run{run_id}-") as work:
             context = FetchContext(
                 school_id=school.id, source=enabled.name, settings=settings, org_ids=school.org_ids,
                 work_dir=Path(work), state=store.last_state(school.id, enabled.name), full=options.full,
                 config_digest=config_digest(school, enabled),
             )
-            _stage(connector, context, staging, Scope(school.org_ids), progress)
+            _stage(connector, context, staging, Scope(school.org_ids), progress, selection, checks.invalid, refused)
             staging.warn(context.warnings)
             staging.finish()  # index what was staged (duplicates are found here)
+            if school.rules:
+                apply_rules(school.rules, staging, store, school.id)
             verify_references(staging, checks, LiveRoster(store, school.id, enabled.name)).raise_errors()
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
-                                 dry_run=options.dry_run, preview_limit=options.preview_limit)
+                                 dry_run=options.dry_run, preview_limit=options.preview_limit,
+                                 identity=school.identity)
             outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)
-            after = []
+            after: list[Any] = []
             if outcome.status == "ok":
                 after = committed(connector, attrs.evolve(context, state=context.next_state))
+            if outcome.status == "ok" and school.periods:
+                after += unmapped_warning(store, school)
             for message in after:
                 store.add_warning(run_id, message)
         return RunResult(run_id, school.id, enabled.name, outcome.status, outcome.counts,
@@ -144,11 +165,13 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
     except NothingNew as exc:
         staging.discard()
         store.skip_run(run_id, str(exc))
-        return RunResult(run_id, school.id, enabled.name, "skipped", error=str(exc))
+        return RunResult(run_id, school.id, enabled.name, "skipped", error=str(exc), skipped_by="unchanged")
     except RostersyncError as exc:
         staging.discard()
         store.fail_run(run_id, str(exc))
-        return RunResult(run_id, school.id, enabled.name, "failed", error=str(exc))
+        kept = refused[:REFUSED_KEPT]
+        store.add_issues(run_id, kept)  # the refused rows, for the failed run's report
+        return RunResult(run_id, school.id, enabled.name, "failed", error=str(exc), warnings=len(kept))
     except BaseException as exc:
         staging.discard()
         store.fail_run(run_id, f"internal error: {type(exc).__name__}: {exc}")
@@ -156,8 +179,11 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
 
 
 def _stage(connector: Connector, context: FetchContext, staging: StagingArea, scope: Scope,
-           progress: Progress | None) -> None:
-    """fetch -> map -> scope -> stage, batch by batch, into the run's staging area."""
+           progress: Progress | None, selection: Filter | None = None, invalid: str = "error",
+           refused: list[Issue] | None = None) -> None:
+    """fetch -> map -> (invalid rows) -> scope -> selection -> stage, batch by batch, into the run's
+    staging area. Invalid rows fail the run (their issues go to ``refused``, for its report) or, with the
+    ``skip`` policy, are left out as *rejected*, their live rows kept as they are."""
     formats = get_formats()
     stream = iter(get_transport(connector.kind).fetch(connector, context))
     # closing(): a transport's generator (open files, temporary folders) is finished at once when a
@@ -165,8 +191,18 @@ def _stage(connector: Connector, context: FetchContext, staging: StagingArea, sc
     with closing(stream) if hasattr(stream, "close") else nullcontext(stream):
         for raw in stream:
             mapped = map_raw(formats, connector.repair(raw))
-            mapped.raise_errors()
+            if mapped.errors:
+                issues = [rejected(error, mapped.entity) for error in mapped.errors]
+                if invalid != "skip":
+                    if refused is not None:
+                        refused.extend(issues[:REFUSED_KEPT - len(refused)])
+                    mapped.raise_errors()
+                staging.declare(mapped.entity, mapped.mode, mapped.location)
+                staging.warn(attrs.evolve(i, level="warning", message=f"{i.message}; row rejected") for i in issues)
+                staging.keep(mapped.entity, [i.sourced_id for i in issues if i.sourced_id])
             mapped = scope.filter(mapped, staging)
+            if selection is not None:
+                mapped = selection.filter(mapped)
             staging.write(mapped)
             if progress:
                 progress(mapped.entity, len(mapped.records))
@@ -191,11 +227,11 @@ def approve_run(store: Store, config: Any, run_id: int) -> RunResult:
     committed (archiving an SFTP drop...), with the source's current settings. ``config``: the
     :class:`rostersync.config.Config` that says how the run's source is configured."""
     run = store.run(run_id) or {}
-    outcome = store.approve(run_id)
     school_id, source = run.get("school", ""), run.get("source", "")
+    school = config.schools().get(school_id)
+    outcome = store.approve(run_id, identity=school.identity if school else ())
     after: list[str] = []
     if outcome.status == "ok":
-        school = config.schools().get(school_id)
         enabled = school.connectors.get(source) if school else None
         if enabled is None:
             after = [f"after the sync: {source} is no longer enabled for {school_id}; what its transport does "
@@ -210,6 +246,25 @@ def approve_run(store: Store, config: Any, run_id: int) -> RunResult:
             store.add_warning(run_id, message)
     return RunResult(run_id, school_id, source, outcome.status, outcome.counts,
                      warnings=outcome.warnings + len(after))
+
+
+def rejected(error: RostersyncError, entity: str) -> Issue:
+    """A refused row as a report line: its place, sourcedId and (masked on writing) value, outcome rejected."""
+    return attrs.evolve(Issue.from_error(error), entity=entity, outcome="rejected")
+
+
+def unmapped_warning(store: Store, school: School) -> list[Issue]:
+    """After a sync of a school with a bell-schedule map: the period codes its classes use that the map
+    lacks (one warning, so the operator adds them with ``rostersync periods map``)."""
+    from rostersync.periods import unmapped
+
+    codes = unmapped(store, school)
+    if not codes:
+        return []
+    shown = ", ".join(codes)
+    return [Issue(f"period code(s) {shown} on this school's classes have no bell-schedule name: "
+                  f"rostersync periods map {school.id} {codes[0]}=NAME ...", code="unmapped_period",
+                  entity="classes", column="periods", value=shown)]
 
 
 def check_source(store: Store, school: School, enabled: EnabledConnector) -> list[Any]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from rostersync.connector import Connector
     from rostersync.formats import Format
+    from rostersync.notify import Notifier
     from rostersync.store.base import StoreBackend
     from rostersync.transport import Transport
 
@@ -80,4 +81,18 @@ def rostersync_register_stores(register: Callable[[StoreBackend], None]) -> None
     :class:`rostersync.store.base.Store`; the configured database's scheme chooses it (``sqlite``, built
     in: a file path or ``sqlite:///PATH``; e.g. ``postgresql://...``). The host refuses a second
     backend for a taken scheme. Run ``tests/store_contract.py`` against a new backend.
+    """
+
+
+@hookspec
+def rostersync_register_notifiers(register: Callable[[Notifier], None]) -> None:
+    """Register notification channel kinds by calling ``register(Notifier(...))`` once for each kind.
+
+    A :class:`~rostersync.notify.Notifier` has a ``kind`` (``email`` and ``webhook`` are built in), a typed
+    ``settings`` class (secrets typed SecretRef) and ``send(settings, notification)``, which delivers one
+    :class:`~rostersync.notify.Notification` or raises. Operators configure channels of the kind in
+    ``[notify.NAME]``; the host calls ``send`` after every run whose status the channel wants (and for
+    daily digests and ``rostersync notify test``), catches a failure, and logs it on the run: a failing
+    channel never fails a sync. A registry rather than a broadcast hook: each channel is configured,
+    validated, tested and logged on its own, and one plugin's failure cannot stop another's delivery.
     """

@@ -204,3 +204,10 @@ def get_plugins() -> list[dict[str, Any]]:
 def get_store_backends() -> dict[str, StoreBackend]:
     """Every registered store backend by URL scheme (see :func:`rostersync.store.open_store`)."""
     return _collect(pm.hook.rostersync_register_stores, StoreBackend, "scheme", "store for scheme")
+
+
+def get_notifiers() -> dict[str, Any]:
+    """Every registered notification kind (:class:`rostersync.notify.Notifier`) by kind."""
+    from rostersync.notify import Notifier
+
+    return _collect(pm.hook.rostersync_register_notifiers, Notifier, "kind", "notifier of kind")

@@ -47,13 +47,17 @@ def _summary(counts: dict[str, dict[str, int]]) -> str:
 def approve(store: Store, config: Any, run_id: int, actor: Actor) -> RunResult:
     """Apply a held run exactly as it was staged and finish what its source leaves until a run is
     committed (:func:`rostersync.engine.approve_run`: e.g. archiving an SFTP drop, with ``config``'s
-    settings for the source), then audit it. A refusal (not held, stale, staging gone) is a
+    settings for the source), then audit it and notify the channels that want the run's new outcome
+    (:mod:`rostersync.notify`). A refusal (not held, stale, staging gone) is a
     ConfigError and leaves no audit row: nothing happened."""
+    from rostersync.notify import after_run
+
     result = approve_run(store, config, run_id)
     detail = f"applied: {_summary(result.counts)}"
     store.record_action("approve", actor=actor.name, origin=actor.origin, run_id=run_id, detail=detail)
     log.info("run %s approved by %s (%s): %s", run_id, actor.name, actor.origin, detail)
-    return result
+    failed = after_run(store, config.channels().values(), result)  # the channels that want its outcome
+    return attrs.evolve(result, warnings=result.warnings + len(failed))
 
 
 def discard(store: Store, run_id: int, actor: Actor) -> None:

@@ -309,7 +309,8 @@ class Store(Protocol):
               state: dict[str, Any] | None = None) -> ApplyOutcome:
         """Diff ``staging`` against the school's live rows from ``source`` and, in one transaction, write
         one ``changes`` row per insert/update/restore/delete, then (unless the safeguards hold the run
-        or it is a dry run) the live rows, and the run's status, counts, warnings and ``state``.
+        or it is a dry run) the live rows, and the run's status, counts, issues, warnings (the number of
+        its issues other than filtered rows) and ``state``.
 
         A bulk entity is the whole truth (a live row it lacks is deleted, unless add-only), except rows
         staging marks as kept (:meth:`StagingArea.keep`: refused as invalid, left as they are); a delta

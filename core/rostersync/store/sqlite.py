@@ -316,7 +316,9 @@ class SqliteStore(PageReads):
                           for entity, mode, _c in sorted(carried)}
                 counts = {entity: {**diffed[entity], **before} for entity, _m, before in carried}
                 reasons = policy.safeguards.reasons(counts, _sources(self.conn)) if policy.safeguards else []
-                warnings = self.conn.execute("SELECT count(*) FROM stg._issues").fetchone()[0]
+                # filtered rows are reported, not warned about: a school's own rules left them out
+                warnings = self.conn.execute("SELECT count(*) FROM stg._issues "
+                                             "WHERE coalesce(outcome, '') != 'filtered'").fetchone()[0]
                 if policy.dry_run:
                     if policy.preview_limit:
                         preview = self.changes(run_id, limit_per_entity=policy.preview_limit)
