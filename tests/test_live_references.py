@@ -32,4 +32,5 @@ def test_a_delta_student_needs_a_live_org(cli, project, tmp_path):
               "this run; kept with the reference unresolved")
     assert warning == {
         "level": "warning", "code": "unresolved", "entity": "users", "sourced_id": "stu-7", "file": "users.csv",
-        "line": 7, "column": "orgSourcedIds", "reason": reason, "message": f"users.csv:7:orgSourcedIds: {reason}"}
+        "line": 7, "column": "orgSourcedIds", "value": "org-gone", "outcome": None, "reason": reason,
+        "message": f"users.csv:7:orgSourcedIds: {reason}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from pathlib import Path
@@ -251,7 +252,7 @@ def test_export_round_trips_through_a_sync(cli, school_with_bundle, tmp_path, db
     assert result.exit_code == 0, result.output
     assert {r["file"]: r["rows"] for r in json.loads(result.output)}["users.csv"] == 384
     header = (out / "users.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith("password,metadata.transport")
+    assert header.endswith("password,metadata.transport,metadata.rostersync.personId")
     assert cli("schools", "add", "copy", "--name", "Copy").exit_code == 0
     assert cli("enable", "copy", "csv-folder", "--set", f"path={out}").exit_code == 0
     assert cli("sync", "copy").exit_code == 0
@@ -261,10 +262,16 @@ def test_export_round_trips_through_a_sync(cli, school_with_bundle, tmp_path, db
             cols = ", ".join(f'"{r[1]}"' for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip)
 
             def rows(school, table=table, cols=cols):
-                sql = f"SELECT {cols} FROM {table} WHERE school=? ORDER BY sourced_id"
+                # the export's person ids come back as a metadata column (in extra) of the copy
+                plain = cols.replace('"extra"', """nullif(json_remove(extra, '$."metadata.rostersync.personId"'), '{}')""")
+                sql = f"SELECT {plain} FROM {table} WHERE school=? ORDER BY sourced_id"
                 return conn.execute(sql, [school]).fetchall()
 
             assert rows("copy") == rows("lincoln"), table
+        ids = dict(conn.execute("SELECT sourced_id, person_id FROM users WHERE school='lincoln'").fetchall())
+        exported = {r["sourcedId"]: r["metadata.rostersync.personId"]
+                    for r in csv.DictReader((out / "users.csv").open(encoding="utf-8"))}
+        assert exported == ids and all(ids.values())
 
 
 def test_export_defuses_formula_cells(cli, school_with_bundle, bundle, tmp_path):

@@ -314,14 +314,15 @@ def _check(staging: StagingArea, ref: Reference, check: str, action: str, modes:
     for rowid, line, file_id, sourced_id, value in conn.execute(sql):
         file = files.get(file_id, ref.entity)
         issue = Issue(_message(ref, check, sourced_id, value, modes, roster), "error", check, ref.entity, file,
-                      line, column_label(file, ref.entity, ref.attr, clever), sourced_id)
+                      line, column_label(file, ref.entity, ref.attr, clever), sourced_id,
+                      _list(value) if school_only else value)
         if absent:
             warnings.append(attrs.evolve(issue, level="warning", code="unresolved",
                                          message=f"{issue.message}; kept with the reference unresolved"))
         elif action == "skip":
             skipped.append((rowid,))
             warnings.append(attrs.evolve(issue, level="warning", message=f"{issue.message}; row skipped",
-                                         value=value, outcome="skipped"))
+                                         outcome="skipped"))
         else:
             on_error(issue)
     if skipped or warnings:
