@@ -77,7 +77,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = outer.statuses.pop(0) if outer.statuses else 200
                 outer.requests.append({"headers": dict(self.headers), "body": body, "answered": status})
@@ -120,7 +120,8 @@ def test_the_failure_mail_reaches_a_real_smtp_server_over_starttls(cli, school_w
                                                                    monkeypatch, db_path, capsys):
     monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
     added = cli("notify", "add", "office", "--kind", "email", "--on", "failed", "--on", "held",
-                "--set", "host=127.0.0.1", "--set", f"port={smtp_server['port']}", "--set", "sender=rs@district.example",
+                "--set", "host=127.0.0.1", "--set", f"port={smtp_server['port']}",
+                "--set", "sender=rs@district.example",
                 "--set", "to=ops@district.example,it@district.example", "--set", "username=rostersync",
                 "--set", "password=env:SMTP_PASSWORD", "--set", f"ca_file={smtp_server['ca_file']}")
     assert added.exit_code == 0, added.output

@@ -263,7 +263,8 @@ def test_export_round_trips_through_a_sync(cli, school_with_bundle, tmp_path, db
 
             def rows(school, table=table, cols=cols):
                 # the export's person ids come back as a metadata column (in extra) of the copy
-                plain = cols.replace('"extra"', """nullif(json_remove(extra, '$."metadata.rostersync.personId"'), '{}')""")
+                unexported = """nullif(json_remove(extra, '$."metadata.rostersync.personId"'), '{}')"""
+                plain = cols.replace('"extra"', unexported)
                 sql = f"SELECT {plain} FROM {table} WHERE school=? ORDER BY sourced_id"
                 return conn.execute(sql, [school]).fetchall()
 
