@@ -13,9 +13,11 @@ The CLI tests also use ``bundle`` from ``conftest.py``. A second connection to t
 
 Runs, holds, apply (insert/update/restore/soft delete, the audit, add-only, dry runs, deltas), locks,
 export rows, live ids, the web view's pages (runs, changes, warnings, people search, a person's
-enrollments and history), the audit log of operator actions, and migrations. Only ``rostersync.store``
-and its protocol are used, so the PostgreSQL store of the scale-out issue runs the same module with
-its own fixtures.
+enrollments and history), the audit log of operator actions, and migrations; and what operators rely on
+(issue 21): issues with their masked value and outcome, rows refused as invalid kept live, filtered
+counts, person ids and re-keys (with precedence, roles and ambiguity), suspected duplicates, and the
+notifications log. Only ``rostersync.store`` and its protocol are used, so the PostgreSQL store of the
+scale-out issue runs the same module with its own fixtures.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from conftest import rostersync_exe
 from rostersync.batches import MappedBatch
 from rostersync.errors import ConfigError
 from rostersync.issues import Issue
-from rostersync.model import Class, Enrollment, Org, Record, User
+from rostersync.model import Class, Enrollment, Org, Record, User, UserId
 from rostersync.safeguards import Safeguards
 from rostersync.secrets import remember
 from rostersync.store import backend_for, inspect_store, open_store
@@ -322,6 +324,120 @@ def test_recover_interrupted_fails_the_sources_running_runs(store: Store) -> Non
     assert run is not None and run["status"] == "failed" and run["error"].startswith("interrupted")
     assert store.run(alive)["status"] == "running"  # type: ignore[index]
     assert store.recover_interrupted(SCHOOL, SOURCE) == []
+
+
+# -- operators: reports, kept rows, filtered counts, people, notifications ------------------------------
+def test_issues_keep_their_value_masked_and_their_outcome(store: Store) -> None:
+    rejected = Issue("'wizard' is not one of: ...; row rejected", "warning", "invalid", "users", "users.csv", 4, "role",
+                     "u9", "wizard", "rejected")
+    birth = Issue("bad date", "warning", "invalid", "demographics", "demographics.csv", 2, "birthDate", "u1",
+                  "2012-01-01", "rejected")
+    run_id, outcome = sync(store, BASE, warnings=[rejected, birth])
+    store.add_issues(run_id, [Issue("refused", "error", "invalid", "users", "users.csv", 9, "email", "u8",
+                                    "jane.doe@example.org", "rejected")])
+    issues = store.issues(run_id)
+    assert issues[0] == rejected
+    assert (issues[1].value, issues[1].outcome) == ("***", "rejected")  # masked when written
+    assert (issues[2].value, issues[2].level) == ("j***@example.org", "error")
+    assert store.run(run_id)["warnings"] == 3  # type: ignore[index]
+
+
+def test_a_row_refused_as_invalid_keeps_its_live_row(store: Store) -> None:
+    sync(store, BASE)
+    run_id = store.begin_run(SCHOOL, SOURCE)
+    staging = store.staging(run_id)
+    staging.write(MappedBatch("users", "users.csv", [user("u1"), user("u3", "Ng")], "bulk", lines=[2, 4]))
+    staging.keep("users", ["u2"])  # its row was refused: not a record that left
+    staging.finish()
+    outcome = store.apply(run_id, SCHOOL, SOURCE, staging, PLAIN)
+    assert outcome.counts["users"]["deleted"] == 0 and live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")]
+
+
+def test_filtered_rows_are_counted_not_staged_and_not_warnings(store: Store) -> None:
+    run_id = store.begin_run(SCHOOL, SOURCE)
+    staging = store.staging(run_id)
+    staging.write(MappedBatch("users", "users.csv", [user("u1")], "bulk", lines=[2]))
+    staging.count_filtered("users", [Issue("grade 09 is not among the included (KG)", "warning", "filtered",
+                                           "users", "users.csv", 3, "grades", "u2", "09", "filtered")], ["u2"])
+    staging.finish()
+    outcome = store.apply(run_id, SCHOOL, SOURCE, staging, PLAIN)
+    assert (outcome.counts["users"]["filtered"], outcome.counts["users"]["inserted"], outcome.warnings) == (1, 1, 0)
+    assert [i.outcome for i in store.issues(run_id)] == ["filtered"]
+
+
+STATE = ("state_id", "student_number", "email")
+
+
+def _with_ids(sid: str, state: str | None = None, number: str | None = None, email: str | None = None,
+              **kw: Any) -> User:
+    ids = (UserId("StateID", state),) if state else ()
+    return user(sid, user_ids=ids, identifier=number, email=email, **kw)
+
+
+def test_a_rekey_keeps_the_person_id_and_is_one_change(store: Store) -> None:
+    sync(store, {"users": [_with_ids("u1", "S1"), _with_ids("u2", "S2"), _with_ids("u3", "S3")]})
+    before = dict(live(store, columns=("sourced_id", "person_id")))
+    assert len(set(before.values())) == 3 and all(before.values())
+    policy = ApplyPolicy(safeguards=None, identity=STATE)
+    run_id, outcome = sync(store, {"users": [_with_ids("u1", "S1"), _with_ids("n2", "S2", family="Lee-Ng"),
+                                             _with_ids("u3", "S3")]}, policy=policy)
+    c = outcome.counts["users"]
+    assert (c["rekeyed"], c["inserted"], c["deleted"], c["unchanged"]) == (1, 0, 0, 2)
+    [change] = store.changes(run_id)
+    assert (change["action"], change["sourced_id"]) == ("rekey", "n2")
+    assert change["fields"] == {"sourced_id": ["u2", "n2"], "family_name": ["Lee", "Lee-Ng"]}
+    after = dict(live(store, columns=("sourced_id", "person_id")))
+    assert after == {"u1": before["u1"], "n2": before["u2"], "u3": before["u3"]}
+
+
+def test_rekeys_follow_precedence_role_and_ambiguity(store: Store) -> None:
+    sync(store, {"users": [_with_ids("a", "S1", email="a@x"), _with_ids("b", None, "100"),
+                           _with_ids("c", "S3"), _with_ids("d", "S4"), _with_ids("t", "S9", role="teacher")]})
+    policy = ApplyPolicy(safeguards=None, identity=STATE)
+    _run, outcome = sync(store, {"users": [
+        _with_ids("a2", "S7", email="a@x"),  # same email, but both have state ids and they differ: a new person
+        _with_ids("b2", "S8", "100"),  # b had no state id: the student number decides
+        _with_ids("x1", "S3"), _with_ids("x2", "S3"),  # two candidates for c: ambiguous, not re-keyed
+        _with_ids("d2", "S4", role="teacher"),  # another role: not the same person
+        _with_ids("t", "S9", role="teacher")]}, policy=policy)
+    c = outcome.counts["users"]
+    assert (c["rekeyed"], c["inserted"], c["deleted"]) == (1, 4, 3)
+    assert [r[0] for r in live(store, columns=("sourced_id",))] == ["a2", "b2", "d2", "t", "x1", "x2"]
+
+
+def test_without_identity_keys_a_rekey_is_a_delete_and_an_insert(store: Store) -> None:
+    sync(store, {"users": [_with_ids("u1", "S1")]})
+    _run, outcome = sync(store, {"users": [_with_ids("n1", "S1")]})
+    assert (outcome.counts["users"]["rekeyed"], outcome.counts["users"]["inserted"]) == (0, 1)
+
+
+def test_duplicate_people_by_identifier_and_by_name_and_birth_date(store: Store) -> None:
+    from rostersync.model import Demographics
+
+    people = [_with_ids("u1", "S1"), _with_ids("u2", "S1"), _with_ids("u3", "S3"), _with_ids("u4", "S4")]
+    sync(store, {"users": people, "demographics": [Demographics("u3", birth_date="2012-05-01"),
+                                                   Demographics("u4", birth_date="2012-05-01")]})
+    sync(store, {"users": [_with_ids("v1", "S5")]}, school="dale")
+    groups = store.duplicate_people(SCHOOL, STATE)
+    assert [(g["reason"], g["value"], [p["sourced_id"] for p in g["people"]]) for g in groups] == [
+        ("same name and birth date", "***", ["u3", "u4"]), ("same state_id", "S1", ["u1", "u2"])]
+    assert groups[1]["people"][0]["person_id"] != groups[1]["people"][1]["person_id"]
+    assert store.duplicate_people("dale", STATE) == []
+    assert len(store.duplicate_people(None, STATE)) == 2
+
+
+def test_notifications_are_logged_newest_first(store: Store) -> None:
+    secret = remember("hook-secret-in-an-error")
+    run_id, _ = sync(store, BASE)
+    store.record_notification("office", "run", "sent", "[rostersync] hill/sis: run 1 ok", run_id)
+    store.record_notification("hook", "run", "failed", f"HTTP 500 from {secret}", run_id)
+    store.record_notification("daily", "digest", "sent", "[rostersync] digest")
+    rows = store.notifications()
+    assert [(n["channel"], n["kind"], n["status"]) for n in rows] == [
+        ("daily", "digest", "sent"), ("hook", "run", "failed"), ("office", "run", "sent")]
+    assert secret not in rows[1]["detail"] and rows[1]["at"].endswith("Z")
+    assert [n["channel"] for n in store.notifications(run_id=run_id)] == ["hook", "office"]
+    assert [n["channel"] for n in store.notifications("daily", "digest")] == ["daily"]
 
 
 # -- reading the roster --------------------------------------------------------------------------------
