@@ -332,7 +332,7 @@ def test_issues_keep_their_value_masked_and_their_outcome(store: Store) -> None:
                      "u9", "wizard", "rejected")
     birth = Issue("bad date", "warning", "invalid", "demographics", "demographics.csv", 2, "birthDate", "u1",
                   "2012-01-01", "rejected")
-    run_id, outcome = sync(store, BASE, warnings=[rejected, birth])
+    run_id, _outcome = sync(store, BASE, warnings=[rejected, birth])
     store.add_issues(run_id, [Issue("refused", "error", "invalid", "users", "users.csv", 9, "email", "u8",
                                     "jane.doe@example.org", "rejected")])
     issues = store.issues(run_id)
