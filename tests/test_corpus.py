@@ -120,7 +120,8 @@ def test_corpus_case(case: str, synced: Path, tmp_path: Path) -> None:
         assert text in (run["error"] or ""), f"{text!r} not in {run['error']!r}"
 
     with store_at(db) as store:
-        issues = [str(issue) for issue in store.issues(run["run"])]
+        recorded = store.issues(run["run"])
+    issues = [str(issue) for issue in recorded]
     with sqlite3.connect(db) as conn:
         actions = conn.execute("SELECT entity, sourced_id, action FROM changes WHERE run_id=?", [run["run"]]).fetchall()
         stored_status = conn.execute("SELECT status FROM sync_runs WHERE id=?", [run["run"]]).fetchone()[0]
@@ -132,8 +133,9 @@ def test_corpus_case(case: str, synced: Path, tmp_path: Path) -> None:
     if status == "ok":
         assert sorted(actions) == sorted((c["entity"], c["sourced_id"], c["action"])
                                          for c in expected.get("changes", []))
-    elif status == "failed":
-        assert actions == [] and issues == []
+    elif status == "failed":  # a failed run keeps only the rows it refused, for its report
+        assert actions == [] and all((i.level, i.code, i.outcome) == ("error", "invalid", "rejected")
+                                     for i in recorded)
 
     # the database: the same but for this run's own rows and the expected changes
     assert dump(db, skip_run=run["run"], skip_rows=changes) == before
