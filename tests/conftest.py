@@ -107,3 +107,21 @@ def edit_csv(path: Path, edit: Callable[[list[dict[str, str]]], list[dict[str, s
 @pytest.fixture
 def db_path(project: Path) -> Iterator[Path]:
     yield project / "rostersync.db"
+
+
+def sessions_around_today(bundle: Path) -> None:
+    """Date the sample district's sessions around today: fall is the current term whatever day the tests
+    run, spring the next one, both in a school year containing today."""
+    import datetime as dt
+
+    today = dt.date.today()
+    dates = {"sy-2027": (-100, 300), "term-fall": (-100, 30), "term-spring": (40, 300)}
+
+    def shift(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        for row in rows:
+            start, end = dates[row["sourcedId"]]
+            row["startDate"] = str(today + dt.timedelta(days=start))
+            row["endDate"] = str(today + dt.timedelta(days=end))
+        return rows
+
+    edit_csv(bundle / "academicSessions.csv", shift)

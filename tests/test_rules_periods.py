@@ -5,11 +5,10 @@ unmapped-code warning, export), through the CLI."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import sqlite3
 
-from conftest import edit_csv
+from conftest import edit_csv, sessions_around_today
 
 RULES = '''
 [[schools.lincoln.rules]]
@@ -99,22 +98,8 @@ def test_a_rule_naming_an_unknown_attribute_is_refused(cli, school_with_bundle, 
     assert result.exit_code == 2 and "'givenNme' is not an attribute of users" in result.output
 
 
-def _sessions_around_today(bundle):  # type: ignore[no-untyped-def]
-    today = dt.date.today()
-
-    def sessions(rows):
-        dates = {"sy-2027": (-100, 300), "term-fall": (-100, 30), "term-spring": (40, 300)}
-        for row in rows:
-            start, end = dates[row["sourcedId"]]
-            row["startDate"] = str(today + dt.timedelta(days=start))
-            row["endDate"] = str(today + dt.timedelta(days=end))
-        return rows
-
-    edit_csv(bundle / "academicSessions.csv", sessions)
-
-
 def test_periods_list_map_status_warning_and_export(cli, school_with_bundle, bundle, project, db_path, tmp_path):
-    _sessions_around_today(bundle)
+    sessions_around_today(bundle)
     assert cli("sync", "lincoln").exit_code == 0
     listed = json.loads(cli("periods", "lincoln", "--json").output)
     assert {(r["period"], r["term"]) for r in listed} >= {("1", "term-fall"), ("3", "term-spring")}

@@ -5,11 +5,10 @@ safeguards like any other; terms by date ("current"), class codes by glob."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import sqlite3
 
-from conftest import edit_csv
+from conftest import sessions_around_today
 
 
 def _run(result):  # type: ignore[no-untyped-def]
@@ -63,17 +62,7 @@ def test_a_grade_filter_keeps_rows_out_and_a_changed_filter_is_a_normal_diff(cli
 
 
 def test_terms_by_date_and_class_codes_by_glob(cli, school_with_bundle, bundle, db_path):
-    today = dt.date.today()
-
-    def sessions(rows):  # fall is the current term whatever day the test runs, spring the next
-        dates = {"sy-2027": (-100, 300), "term-fall": (-100, 30), "term-spring": (40, 300)}
-        for row in rows:
-            start, end = dates[row["sourcedId"]]
-            row["startDate"] = str(today + dt.timedelta(days=start))
-            row["endDate"] = str(today + dt.timedelta(days=end))
-        return rows
-
-    edit_csv(bundle / "academicSessions.csv", sessions)
+    sessions_around_today(bundle)
     assert cli("schools", "select", "lincoln", "--terms", "current", "--exclude-classes", "LE-KG-*").exit_code == 0
     run = _run(cli("sync", "lincoln", "--json"))
     with sqlite3.connect(db_path) as conn:

@@ -433,9 +433,8 @@ def result_json(r: Any) -> dict[str, Any]:
 
 def print_result(result: Any) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
-    from rostersync.output import console, err_console
+    from rostersync.output import console, counts_table, err_console
     from rostersync.secrets import redact
 
     error = escape(redact(result.error or ""))
@@ -453,17 +452,11 @@ def print_result(result: Any) -> None:
         return
     titles = {"ok": "ok", "dry-run": "dry run: nothing was changed",
               "held": "HELD: nothing was changed; the diff waits for approval"}
-    table = Table(title=f"{label} {titles[result.status]}", title_justify="left")
     cols = ("fetched", "inserted", "updated", "restored", "deleted", "delete_skipped", "unchanged", "out_of_scope",
             "filtered")
     if any(c.get("rekeyed") for c in result.counts.values()):
         cols = (*cols[:4], "rekeyed", *cols[4:])
-    table.add_column("entity")
-    for c in cols:
-        table.add_column(c.replace("_", " "), justify="right")
-    for entity, counts in result.counts.items():
-        table.add_row(entity, *(str(counts.get(c, 0)) for c in cols))
-    console.print(table)
+    console.print(counts_table(f"{label} {titles[result.status]}", result.counts, cols))
     if result.status == "held":
         err_console.print(f"[bold yellow]Held:[/] {error}\nReview: rostersync changes {result.run_id}   "
                           f"Apply: rostersync approve {result.run_id}   Drop: rostersync discard {result.run_id}",

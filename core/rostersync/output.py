@@ -42,3 +42,14 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: boo
 
 def emit_json(value: Any) -> None:
     click.echo(redact(json.dumps(value, indent=2, default=str, ensure_ascii=False)))
+
+
+def counts_table(title: str, counts: dict[str, dict[str, int]], columns: Sequence[str]) -> Table:
+    """Counts per entity (rows) and kind of change (``columns``), as a sync summary or a report shows them."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("entity")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for entity, values in counts.items():
+        table.add_row(entity, *(str(values.get(c, 0)) for c in columns))
+    return table

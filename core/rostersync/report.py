@@ -123,7 +123,7 @@ def print_report(report: RunReport) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from rostersync.output import console
+    from rostersync.output import console, counts_table
 
     run = report.run
     console.print(f"[bold]Run {run['id']}[/] {escape(run['school'])}/{escape(run['source'])}: {run['status']} "
@@ -131,14 +131,8 @@ def print_report(report: RunReport) -> None:
     if run["error"] and run["status"] != "held":
         console.print(f"{'Reason' if run['status'] == 'skipped' else 'Error'}: {escape(run['error'])}", soft_wrap=True)
     if report.counts:
-        table = Table(title="Counts", title_justify="left")
         shown = [k for k in COUNT_KEYS if any(c.get(k) for c in report.counts.values()) or k == "fetched"]
-        table.add_column("entity")
-        for key in shown:
-            table.add_column(key.replace("_", " "), justify="right")
-        for entity, c in report.counts.items():
-            table.add_row(entity, *(str(c.get(k, 0)) for k in shown))
-        console.print(table)
+        console.print(counts_table("Counts", report.counts, shown))
     if report.people["rekeyed"]:
         p = report.people
         console.print(f"People: {p['new']} new, {p['rekeyed']} re-keyed (same person, new sourcedId), {p['left']} left")
