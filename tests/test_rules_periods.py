@@ -41,7 +41,11 @@ def _user(db, sid):  # type: ignore[no-untyped-def]
         return dict(conn.execute("SELECT * FROM current_users WHERE sourced_id=?", [sid]).fetchone())
 
 
-def test_field_rules_shape_names_and_keep_the_original(cli, school_with_bundle, bundle, project, db_path):
+def test_field_rules_shape_names_and_keep_the_original(cli, school_with_bundle, bundle, project, db_path,
+                                                       monkeypatch):
+    from rostersync import rules
+
+    monkeypatch.setattr(rules, "CHUNK", 7)  # rules read and rewrite the staged rows a chunk at a time
     def names(rows):
         for row in rows:
             if row["sourcedId"] in ("le-stu-0001", "le-stu-0002"):  # two Zoë O'Briens

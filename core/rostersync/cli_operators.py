@@ -8,6 +8,7 @@ is a thin shell over a library function a web view can call as well (:func:`rost
 from __future__ import annotations
 
 import sys
+import typing
 from typing import Any
 
 import click
@@ -79,7 +80,7 @@ def notify_add(ctx: Ctx, name: str, kind: str, statuses: tuple[str, ...], school
     from rostersync.output import console
     from rostersync.secrets import SecretRef
 
-    fields = attrs.fields_dict(notifier_for(kind).settings)
+    fields = attrs.fields_dict(attrs.resolve_types(notifier_for(kind).settings))
     settings: dict[str, Any] = {}
     for item in assignments:
         key, sep, raw = item.partition("=")
@@ -87,16 +88,18 @@ def notify_add(ctx: Ctx, name: str, kind: str, statuses: tuple[str, ...], school
         if not sep or key not in fields:
             raise ConfigError(f"--set {key or item!r}: {kind} has settings {', '.join(fields)}")
         field = fields[key]
-        if field.metadata.get("secret"):
-            settings[key] = str(SecretRef(raw))
-        elif "tuple" in str(field.type):
-            settings[key] = [v.strip() for v in raw.split(",") if v.strip()]
-        elif "int" in str(field.type):
-            settings[key] = int(raw)
-        elif "float" in str(field.type):
-            settings[key] = float(raw)
-        else:
-            settings[key] = raw
+        kinds = set(typing.get_args(field.type)) or {field.type}  # int | None: int
+        try:
+            if field.metadata.get("secret"):
+                settings[key] = str(SecretRef(raw))
+            elif typing.get_origin(field.type) is tuple:
+                settings[key] = [v.strip() for v in raw.split(",") if v.strip()]
+            elif int in kinds or float in kinds:
+                settings[key] = int(raw) if int in kinds else float(raw)
+            else:
+                settings[key] = raw  # text, paths, booleans: structured (and checked) from the text
+        except ValueError as exc:
+            raise ConfigError(f"--set {key}: {exc}") from None
     for school in school_ids:
         ctx.config.school(school)
     entry: dict[str, Any] = {"kind": kind, "on": list(statuses or DEFAULT_ON)}

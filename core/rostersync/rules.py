@@ -146,26 +146,45 @@ def _apply(rule: FieldRule, staging: StagingArea, store: Store | None, school: s
     params = [json.dumps(list(rule.roles))] if rule.roles else []
     related = _Related(conn, staging, rule)
     claims = _Claims(conn, store, school, rule) if rule.attr in UNIQUE else None
-    updates = []
-    rows = conn.execute(f"SELECT rowid, {', '.join(map(q, cols))} FROM {t} WHERE _deleted = 0{where} "
-                        f"ORDER BY sourced_id", params)
-    for rowid, *values in rows.fetchall():
-        record = dict(zip(cols, values, strict=True))
-        current = record[rule.attr]
-        new = _value(rule, record, related)
-        if claims is not None and new:
-            new = claims.claim(new, record["sourced_id"])
-        if not new or new == current:
-            continue
-        extra = json.loads(record["extra"]) if record["extra"] else {}
-        if current is not None and f"{ORIGINAL}{rule.attr}" not in extra:
-            extra[f"{ORIGINAL}{rule.attr}"] = current
-        updates.append((new, json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None, rowid))
-    if updates:
-        conn.execute("BEGIN")
-        conn.executemany(f"UPDATE {t} SET {q(rule.attr)} = ?, extra = ? WHERE rowid = ?", updates)
-        conn.execute("COMMIT")
-    return len(updates)
+    changed = 0
+    for chunk in _chunks(conn, t, cols, where, params):
+        updates = []
+        for rowid, *values in chunk:
+            record = dict(zip(cols, values, strict=True))
+            current = record[rule.attr]
+            new = _value(rule, record, related)
+            if claims is not None and new:
+                new = claims.claim(new, record["sourced_id"])
+            if not new or new == current:
+                continue
+            extra = json.loads(record["extra"]) if record["extra"] else {}
+            if current is not None and f"{ORIGINAL}{rule.attr}" not in extra:
+                extra[f"{ORIGINAL}{rule.attr}"] = current
+            updates.append((new, json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None, rowid))
+        if updates:
+            conn.execute("BEGIN")
+            conn.executemany(f"UPDATE {t} SET {q(rule.attr)} = ?, extra = ? WHERE rowid = ?", updates)
+            conn.execute("COMMIT")
+            changed += len(updates)
+    return changed
+
+
+#: rows a rule reads and rewrites at a time (memory stays bounded whatever the district's size)
+CHUNK = 5000
+
+
+def _chunks(conn: sqlite3.Connection, table: str, cols: Sequence[str], where: str,
+            params: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """The staged rows a rule covers, in sourcedId order, a chunk at a time (keyset paging on the unique
+    sourcedId index, so rewriting a chunk never disturbs the reading of the next)."""
+    after = ""
+    while True:
+        chunk = conn.execute(f"SELECT rowid, {', '.join(map(q, cols))} FROM {table} WHERE _deleted = 0{where} "
+                             f"AND sourced_id > ? ORDER BY sourced_id LIMIT {CHUNK}", [*params, after]).fetchall()
+        if not chunk:
+            return
+        yield chunk
+        after = chunk[-1][1]
 
 
 def _text(value: Any, column: str | None = None) -> str:
