@@ -315,7 +315,7 @@ def _check(staging: StagingArea, ref: Reference, check: str, action: str, modes:
         file = files.get(file_id, ref.entity)
         issue = Issue(_message(ref, check, sourced_id, value, modes, roster), "error", check, ref.entity, file,
                       line, column_label(file, ref.entity, ref.attr, clever), sourced_id,
-                      _list(value) if school_only else value)
+                      _list(value) if org_list else value)
         if absent:
             warnings.append(attrs.evolve(issue, level="warning", code="unresolved",
                                          message=f"{issue.message}; kept with the reference unresolved"))
