@@ -93,13 +93,14 @@ def test_a_held_run_names_its_safeguard_and_largest_changes(cli, school_with_bun
     run = json.loads(held.output)[0]["run"]
     report = _json(cli("report", str(run), "--format", "json"))
     assert report["run"]["status"] == "held"
-    assert any(r.startswith("enrollments: would delete") and "> 10%" in r for r in report["held"]["reasons"])
+    assert any(r.startswith("enrollments (enrollments.csv): would delete") and "> 10%" in r
+               for r in report["held"]["reasons"])
     largest = report["held"]["largest"][0]
     assert largest["entity"] == "enrollments" and largest["deleted"] > 100
     assert len(largest["examples"]) == 20 and {e["action"] for e in largest["examples"]} == {"delete"}
     assert report["held"]["approve"] == f"rostersync approve {run}"
     text = cli("report", str(run)).output
-    assert "Held by a safeguard" in text and "enrollments: would delete" in text
+    assert "Held by a safeguard" in text and "enrollments (enrollments.csv): would delete" in text
 
 
 def test_sensitive_values_are_masked_when_recorded(cli, school_with_bundle, bundle, db_path):

@@ -52,7 +52,7 @@ def test_a_grade_filter_keeps_rows_out_and_a_changed_filter_is_a_normal_diff(cli
 
     assert cli("schools", "select", "lincoln", "--grades", "KG").exit_code == 0  # narrower: a big delete
     held = _run(cli("sync", "lincoln", "--json"))
-    assert held["status"] == "held" and "enrollments: would delete" in held["error"]
+    assert held["status"] == "held" and "enrollments (enrollments.csv): would delete" in held["error"]
     assert _grades(db_path)[1] == ["01", "KG"]
     approved = cli("approve", str(held["run"]), "--json")
     assert approved.exit_code == 0, approved.output
