@@ -49,7 +49,7 @@ def load_plugins() -> None:
     allow = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
     found_builtin = False
     for ep, dist in _entry_points():
-        builtin = (dist.metadata["Name"] or "").lower() == BUILTIN_DISTRIBUTION
+        builtin = _name_and_version(dist)[0].lower() == BUILTIN_DISTRIBUTION
         found_builtin = found_builtin or builtin
         if not builtin and allow is not None and ep.name not in allow:
             pm.set_blocked(ep.name)
@@ -63,20 +63,51 @@ def load_plugins() -> None:
 
 
 def _distribution_of(plugin: Any) -> tuple[str, str]:
-    for registered, dist in pm.list_plugin_distinfo():
-        if registered is plugin:
-            return dist.project_name, dist.version
-    name = getattr(plugin, "__name__", type(plugin).__name__)
-    return f"{name} (not installed)", ""
+    """The package and version that provide ``plugin`` (reading a distribution's metadata parses its
+    METADATA file: each plugin's is looked up once per process)."""
+    key = id(plugin)
+    if key not in _origins or _origins[key][0] is not plugin:
+        origin = None
+        for registered, dist in pm.list_plugin_distinfo():
+            if registered is plugin:
+                origin = _name_and_version(dist)
+                break
+        name = getattr(plugin, "__name__", type(plugin).__name__)
+        _origins[key] = (plugin, origin or (f"{name} (not installed)", ""))
+    return _origins[key][1]
+
+
+def _name_and_version(dist: Any) -> tuple[str, str]:
+    """A distribution's name and version. ``Distribution.metadata`` reads and parses its METADATA file on
+    every access, and twenty built-in plugins share one distribution: parsed once per process."""
+    key = str(getattr(dist, "_path", "")) or id(dist)
+    if key not in _dists:
+        metadata = dist.metadata
+        _dists[key] = (metadata["Name"] or "", metadata["Version"] or "")
+    return _dists[key]
+
+
+_dists: dict[Any, tuple[str, str]] = {}
+#: plugin id -> (plugin, (package, version)); the plugin is kept so a reused id is never mistaken
+_origins: dict[int, tuple[Any, tuple[str, str]]] = {}
+#: a registry's contents for one set of registered plugins (plugins register frozen objects, so the
+#: same plugins give the same registry: listing 70 connectors must not build them 40 times per command)
+_registries: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def _collect(hook: Any, kind: type[T], key: str, what: str) -> dict[str, T]:
     """Call each plugin's implementation of a registry ``hook`` with its own ``register`` callback, so
     every registered object is tagged with the package and version of the plugin that registered it.
-    A second object under a taken ``key`` is refused, naming both providers (never silently replaced)."""
+    A second object under a taken ``key`` is refused, naming both providers (never silently replaced).
+    The result is kept until the set of registered plugins changes."""
     load_plugins()
+    impls = hook.get_hookimpls()
+    cache_key = (hook.name, *(id(impl.plugin) for impl in impls))
+    cached = _registries.get(cache_key)
+    if cached is not None and all(cached["plugins"][i] is impl.plugin for i, impl in enumerate(impls)):
+        return dict(cached["found"])
     found: dict[str, T] = {}
-    for impl in hook.get_hookimpls():
+    for impl in impls:
         package, version = _distribution_of(impl.plugin)
 
         def register(obj: T, package: str = package, version: str = version) -> None:
@@ -91,7 +122,9 @@ def _collect(hook: Any, kind: type[T], key: str, what: str) -> dict[str, T]:
                                        version=obj.version or version)  # type: ignore[attr-defined]
 
         impl.function(register=register)
-    return dict(sorted(found.items()))
+    found = dict(sorted(found.items()))
+    _registries[cache_key] = {"plugins": [impl.plugin for impl in impls], "found": found}
+    return dict(found)
 
 
 def get_transports() -> dict[str, Transport]:
