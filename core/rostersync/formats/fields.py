@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from rostersync.model import UserId
 
 Parser = Callable[[str], Any]
@@ -146,13 +148,20 @@ def one_of_ext(*allowed: str) -> Parser:
     return parse
 
 
+@attrs.frozen
+class ListOf:
+    """A comma-separated list whose items each pass ``item``: a class rather than a closure so that the
+    OneRoster field table can tell a list from text (REST JSON sends it as an array)."""
+
+    item: Parser
+
+    def __call__(self, value: str) -> tuple[Any, ...]:
+        return tuple(self.item(v) for v in id_list(value))
+
+
 def list_of(item: Parser) -> Parser:
     """A comma-separated list whose items each pass ``item`` (e.g. resource roles)."""
-
-    def parse(value: str) -> tuple[Any, ...]:
-        return tuple(item(v) for v in id_list(value))
-
-    return parse
+    return ListOf(item)
 
 
 _USER_ID = re.compile(r"\{\s*([^:{}]+?)\s*:\s*([^{}]*?)\s*\}")

@@ -30,7 +30,7 @@ from rostersync.formats import Format
 from rostersync.formats import fields as f
 from rostersync.formats import oneroster_fields as table
 from rostersync.formats.oneroster_csv import grades_finish
-from rostersync.formats.oneroster_fields import LIST, REF, REFS, TEXT, USER_IDS, V12
+from rostersync.formats.oneroster_fields import LIST, REF, REFS, ROLES, ROSTERING, TEXT, USER_IDS, V12
 from rostersync.model import Record, UserId
 
 FORMATS = {"oneroster-1.1-json": "1.1", "oneroster-1.2-json": "1.2"}
@@ -140,19 +140,24 @@ def _reader(field: Field) -> Callable[[Any], Any]:
 
 
 def _fields(entity: table.Entity, version: str) -> list[Field]:
-    """The JSON keys of ``entity`` in ``version``, in spec order, from the field table."""
+    """The JSON keys of ``entity`` in ``version``, in spec order, from the field table (1.2 users'
+    ``roles[]`` is read by :func:`_roles_12`)."""
     out = []
     for fd in entity.fields:
         key = fd.json_key(version)
-        if key is not None and fd.attr is not None:
+        if key is not None and fd.attr is not None and fd.json_type(version) != ROLES:
             out.append(Field(key, fd.attr, fd.shape, fd.parser(version), version in fd.required,
                              fd.json_alternates))
     return out
 
 
-#: entity -> (record type, version -> its fields): the entities read over REST
+#: entity -> (record type, version -> its fields): the entities read over REST (the rostering service's)
 ENTITIES: dict[str, tuple[type[Record], dict[str, list[Field]]]] = {
-    e.name: (e.record_type, {v: _fields(e, v) for v in table.VERSIONS}) for e in table.ENTITIES if e.guid_type}
+    e.name: (e.record_type, {v: _fields(e, v) for v in table.VERSIONS})
+    for e in table.ENTITIES if e.service == ROSTERING}
+#: (entity, version) whose objects carry ``roles[]`` (1.2 users)
+WITH_ROLES = frozenset((e.name, v) for e in table.ENTITIES if e.service == ROSTERING for v in table.VERSIONS
+                       if any(fd.json_key(v) and fd.json_type(v) == ROLES for fd in e.fields))
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
@@ -211,7 +216,7 @@ def map_objects(batch: RawBatch, version: str,
                 finish: Callable[[dict[str, Any]], list[str]] | None = None) -> MappedBatch:
     record_type = ENTITIES[batch.entity][0]
     plan = _plan(batch.entity, version)
-    roles_12 = batch.entity == "users" and version == "1.2"
+    roles_12 = (batch.entity, version) in WITH_ROLES
     drop_deleted = batch.mode == "bulk"
     records: list[Record] = []
     warnings: list[str] = []
