@@ -41,6 +41,7 @@ from rostersync.formats.oneroster_fields import (
 )
 from rostersync.model import ENTITIES as MODEL
 from rostersync.model import Org
+from rostersync.testing.oneroster_server import fields as simulator
 
 #: what a CSV file of each version has, as (entity, version) pairs
 BINDINGS = [(e.name, v) for e in ENTITIES for v in VERSIONS if v in e.versions]
@@ -112,6 +113,24 @@ def test_json_fields_are_the_table_and_read_what_csv_reads(version: str) -> None
     keys = {j.key for j in oneroster_json.ENTITIES["users"][1][version]}
     assert "password" not in keys
     assert ("preferredFirstName" in keys) is (version == V12) and ("role" in keys) is (version == V11)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_simulators_objects_are_the_tables(version: str) -> None:
+    """The loopback server serves every entity a REST service has, each with the table's keys in REST order,
+    wire types and required-by-spec flags, GUIDRefs of the referenced entity's type."""
+    assert set(simulator.served(version)) == {e.name for e in ENTITIES if e.service}
+    for name in simulator.served(version):
+        fields = TABLE[name].json_fields(version)
+        assert [(s.key, s.column, s.kind, s.required) for s in simulator.fields(name, version)] == [
+            (fd.json_key(version), fd.name, fd.json_type(version), version in fd.json_required) for fd in fields]
+        assert [s.ref for s in simulator.fields(name, version)] == [
+            TABLE[fd.to].guid_type if fd.to and fd.json_type(version) in (REF, REFS) else "" for fd in fields]
+    # a 1.1 bundle's grading period is served as 1.2's academicSession, and the other way round
+    grading = {s.key: s.columns for s in simulator.fields("line_items", version)}
+    assert grading.get("gradingPeriod", grading.get("academicSession")) == (
+        ("gradingPeriodSourcedId", "academicSessionSourcedId") if version == V11
+        else ("academicSessionSourcedId", "gradingPeriodSourcedId"))
 
 
 def test_a_bad_version_in_the_table_is_refused() -> None:

@@ -1,41 +1,40 @@
-"""The JSON fields the loopback server serves, per entity and OneRoster version: the one place listing them.
+"""The JSON fields the loopback server serves, per entity and OneRoster version: derived from the field table.
 
-Each :class:`Field` names its JSON key, the CSV column it is read from, how the binding types it, and
-whether the binding requires it. Derived from the 1.2 OpenAPI components (rostering, gradebook,
-resources) and the derived 1.1 description in ``tests/data/openapi``; where 1.1 and 1.2 differ the
-field is listed per version (``enabledUser`` is a JSON boolean in 1.1 and a ``"true"``/``"false"``
-string in 1.2; 1.1 ``periods`` is a single string, 1.2 an array; 1.2 users carry ``roles[]``).
+:mod:`rostersync.formats.oneroster_fields` declares every OneRoster field once, for the readers and for
+a server alike: each field's REST key per version, the REST property order, its type on the wire per
+version (a 1.1 boolean is JSON ``true``, a 1.2 one the string ``"true"``; 1.1 sends ``periods`` as one
+string; 1.2 users carry ``roles[]``) and which properties the binding requires. This module puts that in
+the form the server works with: a :class:`Field` per JSON key, naming the CSV columns its value is read
+from (the field's own, then the other version's column for the same attribute, so a 1.1 bundle's
+``gradingPeriodSourcedId`` is served as 1.2's ``academicSession``) and the GUIDRef type of a reference.
 
-When ``formats/oneroster_fields.py`` (the project-wide OneRoster field table) lands, this table should
-be derived from it; until then nothing else reads it but the server and its tests.
+The one thing the table does not say, because only a server does it: a 1.2 line item must name a school,
+and one from a 1.1 bundle (which has none) gets its class's school (:data:`DERIVED`).
 """
 
 from __future__ import annotations
 
 import attrs
 
-#: How a value is typed on the wire.
-TEXT, BOOL, NUMBER, DATE, DATETIME, LIST, REF, REFS, USER_IDS, ROLES, PERIODS = (
-    "text", "bool", "number", "date", "datetime", "list", "ref", "refs", "user_ids", "roles", "periods")
+from rostersync.formats.oneroster_fields import BOOL, BOOL_TEXT, ENTITIES, REF, REFS, TABLE, TEXT, VERSIONS, Entity
+from rostersync.formats.oneroster_fields import Field as TableField
+from rostersync.testing.oneroster_server.routes import ENVELOPES
 
-#: GUIDRef ``type`` -> (service, collection path) its ``href`` points into.
-REF_TARGETS = {
-    "org": ("rostering", "orgs"), "user": ("rostering", "users"), "class": ("rostering", "classes"),
-    "course": ("rostering", "courses"), "academicSession": ("rostering", "academicSessions"),
-    "category": ("gradebook", "categories"), "lineItem": ("gradebook", "lineItems"),
-    "resource": ("resources", "resources"),
-}
+#: The wire types of a boolean (1.1: JSON ``true``/``false``; 1.2: the strings ``"true"``/``"false"``).
+BOOLEANS = (BOOL, BOOL_TEXT)
 
 
 @attrs.frozen
 class Field:
+    """One JSON key of one entity in one version: the CSV columns it is read from (the first one found
+    wins), its wire type (``kind``: one of the table's types), whether the binding requires it, the
+    GUIDRef type of a reference, and where a blank value comes from instead (:data:`DERIVED`)."""
+
     key: str
-    columns: tuple[str, ...]  # CSV columns it is read from, the first one found wins
+    columns: tuple[str, ...]
     kind: str = TEXT
     required: bool = False
     ref: str = ""  # GUIDRef type for REF/REFS
-    #: when the bundle leaves it blank: (entity, column naming its id, key there), e.g. a 1.1 line item's
-    #: school (1.2 requires one) is its class's school
     derive: tuple[str, str, str] | None = None
 
     @property
@@ -43,129 +42,42 @@ class Field:
         return self.columns[0]
 
 
-def _f(key: str, kind: str = TEXT, *, column: str | tuple[str, ...] = "", required: bool = False,
-       ref: str = "", derive: tuple[str, str, str] | None = None) -> Field:
-    columns = (column,) if isinstance(column, str) and column else tuple(column) or (key,)
-    return Field(key, columns, kind, required, ref, derive)
+#: (entity, JSON key) -> (entity, column naming its id, key there): what a server sends when the bundle
+#: leaves the value blank. 1.2 requires a line item's school; 1.1 line items have none: their class's.
+DERIVED = {("line_items", "school"): ("classes", "classSourcedId", "school")}
+
+#: GUIDRef ``type`` -> (service, collection path) its ``href`` points into.
+REF_TARGETS = {e.guid_type: (e.service, ENVELOPES[e.name][0]) for e in ENTITIES if e.guid_type and e.service}
+
+#: Entities read from the bundle only to answer nested endpoints (never served as objects): the columns
+#: of each link row, (owner, resource).
+LINKS = {name: tuple(fd.name for fd in TABLE[name].fields if fd.to) for name in ("class_resources",
+                                                                                  "course_resources")}
 
 
-COMMON = (_f("sourcedId", required=True), _f("status", required=True), _f("dateLastModified", DATETIME, required=True))
+def _field(entity: Entity, fd: TableField, version: str) -> Field:
+    key, kind = str(fd.json_key(version)), fd.json_type(version)
+    same = tuple(o.name for o in entity.fields if fd.attr is not None and o.attr == fd.attr and o is not fd)
+    ref = str(TABLE[fd.to].guid_type) if fd.to and kind in (REF, REFS) else ""
+    return Field(key, (fd.name, *same), kind, version in fd.json_required, ref, DERIVED.get((entity.name, key)))
 
-_RACES = ("americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander",
-          "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity")
 
-_USER_CONTACT = (_f("identifier"), _f("email"), _f("sms"), _f("phone"),
-                 _f("agents", REFS, column="agentSourcedIds", ref="user"), _f("grades", LIST))
-
-_SHARED: dict[str, tuple[Field, ...]] = {
-    "orgs": (
-        _f("name", required=True), _f("type", required=True), _f("identifier", required=True),
-        _f("parent", REF, column="parentSourcedId", ref="org"),
-    ),
-    "academic_sessions": (
-        _f("title", required=True), _f("startDate", DATE, required=True), _f("endDate", DATE, required=True),
-        _f("type", required=True), _f("parent", REF, column="parentSourcedId", ref="academicSession"),
-        _f("schoolYear", required=True),
-    ),
-    "courses": (
-        _f("title", required=True), _f("schoolYear", REF, column="schoolYearSourcedId", ref="academicSession"),
-        _f("courseCode", required=True), _f("grades", LIST), _f("subjects", LIST),
-        _f("org", REF, column="orgSourcedId", ref="org"), _f("subjectCodes", LIST),
-    ),
-    "classes": (
-        _f("title", required=True), _f("classCode"), _f("classType"), _f("location"), _f("grades", LIST),
-        _f("subjects", LIST), _f("course", REF, column="courseSourcedId", required=True, ref="course"),
-        _f("school", REF, column="schoolSourcedId", required=True, ref="org"),
-        _f("terms", REFS, column="termSourcedIds", required=True, ref="academicSession"),
-        _f("subjectCodes", LIST), _f("periods", PERIODS),
-    ),
-    "enrollments": (
-        _f("user", REF, column="userSourcedId", required=True, ref="user"),
-        _f("class", REF, column="classSourcedId", required=True, ref="class"),
-        _f("school", REF, column="schoolSourcedId", required=True, ref="org"),
-        _f("role", required=True), _f("primary", BOOL), _f("beginDate", DATE), _f("endDate", DATE),
-    ),
-    "demographics": (
-        _f("birthDate", DATE), _f("sex"), *(_f(race, BOOL) for race in _RACES), _f("countryOfBirthCode"),
-        _f("stateOfBirthAbbreviation"), _f("cityOfBirth"), _f("publicSchoolResidenceStatus"),
-    ),
-    "resources": (
-        _f("title"), _f("roles", LIST), _f("importance"), _f("vendorResourceId", required=True), _f("vendorId"),
-        _f("applicationId"),
-    ),
-}
-
-_BY_VERSION: dict[str, dict[str, tuple[Field, ...]]] = {
-    "1.1": {
-        "users": (
-            _f("username", required=True), _f("userIds", USER_IDS), _f("enabledUser", BOOL),
-            _f("givenName", required=True), _f("familyName", required=True), _f("middleName"),
-            _f("role", required=True), *_USER_CONTACT,
-            _f("orgs", REFS, column="orgSourcedIds", required=True, ref="org"),
-        ),
-        "categories": (_f("title", required=True),),
-        "line_items": (
-            _f("title", required=True), _f("description"), _f("assignDate", DATETIME, required=True),
-            _f("dueDate", DATETIME, required=True),
-            _f("class", REF, column="classSourcedId", required=True, ref="class"),
-            _f("category", REF, column="categorySourcedId", required=True, ref="category"),
-            _f("gradingPeriod", REF, column=("gradingPeriodSourcedId", "academicSessionSourcedId"),
-               ref="academicSession"),
-            _f("resultValueMin", NUMBER, required=True), _f("resultValueMax", NUMBER),
-        ),
-        "results": (
-            _f("lineItem", REF, column="lineItemSourcedId", required=True, ref="lineItem"),
-            _f("student", REF, column="studentSourcedId", required=True, ref="user"),
-            _f("scoreStatus", required=True), _f("score", NUMBER, required=True), _f("scoreDate", DATE, required=True),
-            _f("comment"),
-        ),
-    },
-    "1.2": {
-        "users": (
-            _f("userMasterIdentifier"), _f("username"), _f("userIds", USER_IDS), _f("enabledUser", BOOL, required=True),
-            _f("givenName", required=True), _f("familyName", required=True), _f("middleName"),
-            _f("preferredFirstName", column="preferredGivenName"), _f("preferredMiddleName"),
-            _f("preferredLastName", column="preferredFamilyName"), _f("pronouns"),
-            _f("roles", ROLES, column="orgSourcedIds", required=True),
-            _f("primaryOrg", REF, column="primaryOrgSourcedId", ref="org"), *_USER_CONTACT,
-        ),
-        "categories": (_f("title", required=True), _f("weight", NUMBER)),
-        "line_items": (
-            _f("title", required=True), _f("description"), _f("assignDate", DATETIME, required=True),
-            _f("dueDate", DATETIME, required=True),
-            _f("class", REF, column="classSourcedId", required=True, ref="class"),
-            _f("school", REF, column="schoolSourcedId", required=True, ref="org",
-               derive=("classes", "classSourcedId", "school")),
-            _f("category", REF, column="categorySourcedId", required=True, ref="category"),
-            _f("academicSession", REF, column=("academicSessionSourcedId", "gradingPeriodSourcedId"),
-               ref="academicSession"),
-            _f("resultValueMin", NUMBER), _f("resultValueMax", NUMBER),
-        ),
-        "results": (
-            _f("lineItem", REF, column="lineItemSourcedId", required=True, ref="lineItem"),
-            _f("student", REF, column="studentSourcedId", required=True, ref="user"),
-            _f("class", REF, column="classSourcedId", ref="class"), _f("scoreStatus", required=True),
-            _f("score", NUMBER), _f("textScore"), _f("scoreDate", DATE, required=True), _f("comment"),
-        ),
-    },
-}
-
-#: Entities read from the bundle only to answer nested endpoints (never served as objects).
-LINKS = {"class_resources": ("classSourcedId", "resourceSourcedId"),
-         "course_resources": ("courseSourcedId", "resourceSourcedId")}
+_FIELDS: dict[tuple[str, str], tuple[Field, ...]] = {
+    (e.name, v): tuple(_field(e, fd, v) for fd in e.json_fields(v))
+    for v in VERSIONS for e in ENTITIES if e.service and v in e.versions}
 
 
 def fields(entity: str, version: str) -> tuple[Field, ...]:
-    """Every field of ``entity`` in ``version``, ``sourcedId``/``status``/``dateLastModified`` first."""
-    own = _BY_VERSION[version].get(entity) or _SHARED.get(entity)
-    if own is None:
+    """Every field of ``entity`` in ``version``, in REST order (``sourcedId``/``status``/``dateLastModified`` first)."""
+    found = _FIELDS.get((entity, version))
+    if found is None:
         raise KeyError(f"the simulator serves no {entity}")
-    return (*COMMON, *own)
+    return found
 
 
 def served(version: str) -> tuple[str, ...]:
     """The entities the server can serve as objects in ``version``."""
-    return (*_SHARED, *_BY_VERSION[version])
+    return tuple(entity for entity, v in _FIELDS if v == version)
 
 
 #: ``metadata``: not a typed field, but filters may reach into it (``metadata.bus='4'``)

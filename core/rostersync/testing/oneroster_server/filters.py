@@ -22,8 +22,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rostersync.formats.oneroster_fields import DATETIME, NUMBER
 from rostersync.testing.oneroster_server.errors import ApiError
-from rostersync.testing.oneroster_server.fields import BOOL, DATETIME, NUMBER, Field
+from rostersync.testing.oneroster_server.fields import BOOLEANS, Field
 from rostersync.testing.oneroster_server.serialise import number, parse_when
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -86,7 +87,7 @@ def typed(kind: str, value: Any) -> Any:
     if kind == NUMBER:
         result = number(str(value)) if not isinstance(value, bool) else None
         return result if isinstance(result, int | float) else None
-    if kind == BOOL or isinstance(value, bool):
+    if kind in BOOLEANS or isinstance(value, bool):
         return str(value).lower()
     return str(value)
 

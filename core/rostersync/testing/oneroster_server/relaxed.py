@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rostersync.formats.oneroster_fields import LIST, REFS, USER_IDS
 from rostersync.testing.oneroster_server.behaviour import Behaviour
-from rostersync.testing.oneroster_server.fields import BOOL, LIST, REFS, USER_IDS, Field
+from rostersync.testing.oneroster_server.fields import BOOLEANS, Field
 
 
 def relax(obj: dict[str, Any], fields: tuple[Field, ...], behaviour: Behaviour, *, defaulted: bool) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def relax(obj: dict[str, Any], fields: tuple[Field, ...], behaviour: Behaviour, 
             out["status"] = out["dateLastModified"] = None
     for field in fields:
         value = out.get(field.key)
-        if field.kind == BOOL and value is not None:
+        if field.kind in BOOLEANS and value is not None:
             if b.json_booleans and isinstance(value, str) and value in ("true", "false"):
                 out[field.key] = value == "true"
             elif b.string_booleans and isinstance(value, bool):

@@ -20,7 +20,8 @@ from urllib.parse import unquote
 
 import attrs
 
-ROSTERING, GRADEBOOK, RESOURCES = "rostering", "gradebook", "resources"
+from rostersync.formats.oneroster_fields import GRADEBOOK, RESOURCES, ROSTERING
+
 COLLECTION, SINGLE, NESTED = "collection", "single", "nested"
 
 #: entity -> (collection envelope key, singleton envelope key)

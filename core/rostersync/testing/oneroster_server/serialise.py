@@ -22,18 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from rostersync.formats import fields as parse
-from rostersync.testing.oneroster_server.fields import (
-    BOOL,
-    DATETIME,
-    LIST,
-    NUMBER,
-    PERIODS,
-    REF,
-    REFS,
-    ROLES,
-    USER_IDS,
-    Field,
-)
+from rostersync.formats.oneroster_fields import BOOL, DATETIME, JOINED, LIST, NUMBER, REF, REFS, ROLES, USER_IDS
+from rostersync.testing.oneroster_server.fields import BOOLEANS, Field
 
 #: CSV columns never served (a SIS does not hand out passwords).
 NEVER_SERVED = frozenset({"password"})
@@ -112,20 +102,19 @@ class Serialiser:
 
     def value(self, field: Field, text: str) -> Any:
         kind = field.kind
-        if kind == BOOL:
+        if kind in BOOLEANS:
             key = text.strip().lower()
             if key not in ("true", "false"):
                 return text
-            return key if self.version == "1.2" else key == "true"
+            return key == "true" if kind == BOOL else key
         if kind == NUMBER:
             return number(text)
         if kind == DATETIME:
             return self._datetime(text)
         if kind == LIST:
             return list(parse.id_list(text))
-        if kind == PERIODS:
-            items = list(parse.id_list(text))
-            return items if self.version == "1.2" else ",".join(items)
+        if kind == JOINED:
+            return ",".join(parse.id_list(text))
         if kind == REF:
             return self.ref(field.ref, text)
         if kind == REFS:

@@ -7,7 +7,7 @@
 ``relations``      which objects a collection, singleton or nested endpoint returns
 ``query``          limit/offset, sort/orderBy, fields; the Link header
 ``filters``        the filter grammar
-``fields``         the JSON fields of each entity per version (the one place listing them)
+``fields``         the JSON fields of each entity per version, from the OneRoster field table
 ``serialise``      CSV rows -> spec-exact JSON objects; ``data`` holds them
 ``relaxed``        the relaxed payload forms real servers send (behaviours)
 ``errors``         imsx status payloads and :class:`~.errors.ApiError`
