@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rostersync.csvbundle import bundle_plan, read_csv_batches
-from rostersync.formats import fields as parse
+from rostersync.formats.oneroster12_csv import HeldRole
 from rostersync.testing.oneroster_server import fields as spec
 from rostersync.testing.oneroster_server.serialise import NEVER_SERVED, Hrefs, Serialiser, utc_z
 
@@ -50,13 +50,12 @@ class RosterData:
         self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}  # id -> (object kept alive, its JSON)
         self._selections: dict[Any, list[dict[str, Any]]] = {}
         serialiser = Serialiser(version, hrefs, self.exported_at, self.find)
-        roles: dict[str, list[dict[str, str]]] = {}
+        roles: dict[str, list[HeldRole]] = {}
         served = spec.served(version)
         for name, entity, _mode in bundle_plan(Path(bundle)):
             path = Path(bundle) / name
             if entity == "roles":
-                for raw in _rows(path, entity):
-                    roles.setdefault(raw.get("userSourcedId", "").strip(), []).append(raw)
+                _read_roles(_rows(path, entity), roles)
             elif entity in spec.LINKS:
                 owner, resource = spec.LINKS[entity]
                 self.links[entity] = [(r.get(owner, "").strip(), r.get(resource, "").strip())
@@ -65,18 +64,17 @@ class RosterData:
                 self._load(entity, _rows(path, entity), serialiser, roles if entity == "users" else None)
 
     def _load(self, entity: str, rows: Iterator[dict[str, str]], serialiser: Serialiser,
-              roles: dict[str, list[dict[str, str]]] | None) -> None:
+              roles: dict[str, list[HeldRole]] | None) -> None:
         fields = spec.fields(entity, self.version)
         known = {c for v in ("1.1", "1.2") for f in spec.fields(entity, v) for c in f.columns} | {"role"}
         items, defaulted = self.objects.setdefault(entity, []), self.defaulted.setdefault(entity, set())
         extra: list[str] | None = None  # the file's columns the binding does not define (one header a file)
         for raw in rows:
-            if roles:
-                raw = _with_roles(raw, roles.get(raw.get("sourcedId", "").strip(), []))
             if extra is None:
                 extra = [n for n in raw if n not in known and n not in NEVER_SERVED and not n.startswith("_")]
             metadata = {n.removeprefix("metadata."): raw[n] for n in extra if raw.get(n, "") != ""}
-            obj, blank = serialiser.row(fields, raw, metadata)
+            held = roles.get(raw.get("sourcedId", "").strip(), []) if roles else None
+            obj, blank = serialiser.row(fields, raw, metadata, held)
             items.append(obj)
             if blank:
                 defaulted.add(obj["sourcedId"])
@@ -137,9 +135,13 @@ def _rows(path: Path, entity: str) -> Iterator[dict[str, str]]:
             yield dict(zip(header, row, strict=False))
 
 
-def _with_roles(raw: dict[str, str], roles: list[dict[str, str]]) -> dict[str, str]:
-    """A 1.2 bundle's user row with ``role``/``orgSourcedIds`` from roles.csv (primary role first)."""
-    roles = sorted(roles, key=lambda r: r.get("roleType") != "primary")
-    orgs = [r.get("orgSourcedId", "").strip() for r in roles if r.get("orgSourcedId", "").strip()]
-    return {**raw, "role": roles[0].get("role", "") if roles else "", "orgSourcedIds": ",".join(parse.id_list(
-        ",".join(orgs)))}
+def _read_roles(rows: Iterator[dict[str, str]], into: dict[str, list[HeldRole]]) -> None:
+    """A 1.2 bundle's roles.csv as each user's live roles (not ``tobedeleted``), primary first, then in file
+    order, as the bundle reader joins them: values, never text joined with commas (an org id may hold one)."""
+    for raw in rows:
+        if raw.get("status", "").strip().lower() != "tobedeleted":
+            into.setdefault(raw.get("userSourcedId", "").strip(), []).append(HeldRole(
+                raw.get("roleType", "").strip().lower() == "primary", raw.get("role", "").strip(),
+                raw.get("orgSourcedId", "").strip()))
+    for held in into.values():
+        held.sort(key=lambda r: not r.primary)

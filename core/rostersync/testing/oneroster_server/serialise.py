@@ -10,7 +10,9 @@ Values are otherwise served as the CSV holds them (grades stay ``K`` if the CSV 
 the API and syncing the bundle give the same roster. Two translations a 1.1 bundle needs in 1.2 are
 made here: 1.2 has no plain ``administrator`` role (it is served as ``siteAdministrator``, or
 ``districtAdministrator`` for a user whose orgs are no schools), and 1.2 users carry ``roles[]``
-(the user's role at each of their orgs, the first one primary) instead of ``role``/``orgs``.
+(the user's role at each of their orgs, the first one primary) instead of ``role``/``orgs``. A 1.2
+bundle's users get role, orgs and ``roles[]`` from roles.csv, handed over as values
+(:class:`~rostersync.formats.oneroster12_csv.HeldRole`, one per role row): an org id may hold a comma.
 A value the bundle holds that cannot be typed (``enabledUser=maybe``) is served as it is: the
 server imitates a SIS, and the client must say what is wrong with it.
 """
@@ -18,10 +20,11 @@ server imitates a SIS, and the client must say what is wrong with it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rostersync.formats import fields as parse
+from rostersync.formats.oneroster12_csv import FROM_ROLES, HeldRole
 from rostersync.formats.oneroster_fields import BOOL, DATETIME, JOINED, LIST, NUMBER, REF, REFS, ROLES, USER_IDS
 from rostersync.testing.oneroster_server.fields import BOOLEANS, Field
 
@@ -73,12 +76,17 @@ class Serialiser:
         sourced_id = sourced_id.strip()
         return {"href": self.hrefs(kind, sourced_id), "sourcedId": sourced_id, "type": kind}
 
-    def row(self, fields: tuple[Field, ...], raw: dict[str, str],
-            metadata: dict[str, str]) -> tuple[dict[str, Any], bool]:
-        """(object, whether status/dateLastModified were defaulted) for one CSV row."""
+    def row(self, fields: tuple[Field, ...], raw: dict[str, str], metadata: dict[str, str],
+            roles: Sequence[HeldRole] | None = None) -> tuple[dict[str, Any], bool]:
+        """(object, whether status/dateLastModified were defaulted) for one CSV row. ``roles``: a 1.2
+        bundle's user's roles from roles.csv (primary first), which give the role, orgs and ``roles[]``
+        instead of the row's ``role``/``orgSourcedIds`` columns."""
         obj: dict[str, Any] = {}
         defaulted = False
         for field in fields:
+            if roles is not None and field.column in FROM_ROLES:
+                self._from_roles(obj, field, roles)
+                continue
             columns = field.columns
             text = raw.get(columns[0], "") if len(columns) == 1 else next(
                 (raw[c] for c in columns if raw.get(c, "") != ""), "")
@@ -91,7 +99,7 @@ class Serialiser:
                 defaulted = defaulted or not text
                 obj["dateLastModified"] = self._datetime(text) if text else self.exported_at
             elif field.kind == ROLES:
-                obj["roles"] = self.roles(raw.get("role", ""), text)
+                obj[field.key] = self.roles(row_roles(raw.get("role", ""), text))
             elif text != "":
                 obj[field.key] = self.value(field, text)
             elif field.required and field.kind != REF:
@@ -126,12 +134,23 @@ class Serialiser:
                 return text
         return text  # (an enrollment's role keeps administrator: 1.2 enrollments have it)
 
-    def roles(self, role: str, orgs_text: str) -> list[dict[str, Any]]:
-        """1.2 ``roles[]``: the user's role at each of their orgs, the first one primary."""
-        orgs = parse.id_list(orgs_text)
-        role = self.role_12(role, orgs)
-        return [{"roleType": "primary" if n == 0 else "secondary", "role": role, "org": self.ref("org", org)}
-                for n, org in enumerate(orgs)]
+    def roles(self, held: Sequence[HeldRole]) -> list[dict[str, Any]]:
+        """1.2 ``roles[]``: each role at its org (a 1.1 ``administrator`` as 1.2 names it)."""
+        held = [r for r in held if r.org]
+        orgs = tuple(r.org for r in held)
+        return [{"roleType": "primary" if r.primary else "secondary", "role": self.role_12(r.role, orgs),
+                 "org": self.ref("org", r.org)} for r in held]
+
+    def _from_roles(self, obj: dict[str, Any], field: Field, roles: Sequence[HeldRole]) -> None:
+        """A user's ``roles[]`` (1.2), or ``orgs`` and ``role`` (1.1: every org once, the primary role)."""
+        if field.kind == ROLES:
+            obj[field.key] = self.roles(roles)
+        elif field.kind == REFS:
+            obj[field.key] = [self.ref(field.ref, org) for org in dict.fromkeys(r.org for r in roles if r.org)]
+        elif roles and roles[0].role:
+            obj[field.key] = roles[0].role
+        elif field.required:
+            obj[field.key] = ""
 
     def role_12(self, role: str, orgs: tuple[str, ...]) -> str:
         if role.strip().lower() != "administrator":
@@ -147,6 +166,12 @@ class Serialiser:
     def _datetime(self, text: str) -> str:
         when = parse_when(text)
         return utc_z(when) if when is not None else text
+
+
+def row_roles(role: str, orgs: str) -> list[HeldRole]:
+    """The roles a users row with its own ``role`` and ``orgSourcedIds`` (1.1) stands for: that role at each
+    of its orgs, the first one primary."""
+    return [HeldRole(n == 0, role, org) for n, org in enumerate(parse.id_list(orgs))]
 
 
 def _status(text: str) -> str:
