@@ -21,7 +21,7 @@ ORGS = {"sch-1": {"type": "school"}, "dist": {"type": "district"}}
 
 
 def serialise(version: str, entity: str, **raw: str) -> dict[str, Any]:
-    serialiser = Serialiser(version, lambda kind, i: f"http://x/{kind}/{i}", "2026-07-01T00:00:00.000Z",
+    serialiser = Serialiser(lambda kind, i: f"http://x/{kind}/{i}", "2026-07-01T00:00:00.000Z",
                             lambda entity, i: ORGS.get(i) if entity == "orgs" else None)
     obj, _defaulted = serialiser.row(fields(entity, version), {"sourcedId": "x", **raw}, {})
     return obj

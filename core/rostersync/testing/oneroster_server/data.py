@@ -49,7 +49,7 @@ class RosterData:
         self._index: dict[str, dict[str, dict[str, Any]]] = {}
         self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}  # id -> (object kept alive, its JSON)
         self._selections: dict[Any, list[dict[str, Any]]] = {}
-        serialiser = Serialiser(version, hrefs, self.exported_at, self.find)
+        serialiser = Serialiser(hrefs, self.exported_at, self.find)
         roles: dict[str, list[HeldRole]] = {}
         served = spec.served(version)
         for name, entity, _mode in bundle_plan(Path(bundle)):

@@ -65,12 +65,12 @@ def number(text: str) -> Any:
 
 
 class Serialiser:
-    """CSV rows of one bundle -> JSON objects of one version."""
+    """CSV rows of one bundle -> JSON objects of the version whose fields :meth:`row` is given (the fields
+    carry each version's keys and wire types, so nothing here asks which version it is)."""
 
-    def __init__(self, version: str, hrefs: Hrefs, exported_at: str,
-                 find: Callable[[str, str], dict[str, Any] | None]) -> None:
+    def __init__(self, hrefs: Hrefs, exported_at: str, find: Callable[[str, str], dict[str, Any] | None]) -> None:
         """``find(entity, sourcedId)``: an object served earlier (orgs and classes are read first)."""
-        self.version, self.hrefs, self.exported_at, self.find = version, hrefs, exported_at, find
+        self.hrefs, self.exported_at, self.find = hrefs, exported_at, find
 
     def ref(self, kind: str, sourced_id: str) -> dict[str, str]:
         sourced_id = sourced_id.strip()
