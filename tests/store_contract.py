@@ -38,7 +38,7 @@ from rostersync.model import Class, Enrollment, Org, Record, User, UserId
 from rostersync.safeguards import Safeguards
 from rostersync.secrets import remember
 from rostersync.store import backend_for, inspect_store, open_store
-from rostersync.store.base import ApplyOutcome, ApplyPolicy, Store
+from rostersync.store.base import AlreadyApplied, ApplyOutcome, ApplyPolicy, StaleRun, Store
 
 SCHOOL, SOURCE = "hill", "sis"
 PLAIN = ApplyPolicy(safeguards=None)
@@ -257,6 +257,16 @@ def test_a_held_run_changes_nothing_and_approve_applies_exactly_the_staged_chang
         store.approve(run_id)
 
 
+def test_approving_a_held_run_keeps_its_warnings_once(store: Store) -> None:
+    """Regression: approve re-applied the staging and recorded the run's warnings a second time."""
+    sync(store, BASE)
+    run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": []}, policy=HOLDING, warnings=["short file"])
+    assert outcome.status == "held" and store.issues(run_id) == [Issue("short file")]
+    approved = store.approve(run_id)
+    assert approved.warnings == 1 and store.issues(run_id) == [Issue("short file")]
+    assert store.run(run_id)["warnings"] == 1  # type: ignore[index]
+
+
 def test_discard_leaves_the_roster_and_drops_the_pending_changes(store: Store) -> None:
     sync(store, BASE)
     run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": []}, policy=HOLDING)
@@ -438,6 +448,47 @@ def test_notifications_are_logged_newest_first(store: Store) -> None:
     assert secret not in rows[1]["detail"] and rows[1]["at"].endswith("Z")
     assert [n["channel"] for n in store.notifications(run_id=run_id)] == ["hook", "office"]
     assert [n["channel"] for n in store.notifications("daily", "digest")] == ["daily"]
+
+
+# -- the apply fence: a stale attempt, a retried job ----------------------------------------------
+def _staged(store: Store, run_id: int, users: Sequence[Record]) -> Any:
+    staging = store.staging(run_id)
+    staging.write(MappedBatch("users", "users.csv", list(users), "bulk", lines=list(range(2, len(users) + 2))))
+    staging.finish()
+    return staging
+
+
+def test_a_run_recovered_as_interrupted_cannot_apply(store: Store, other: Store) -> None:
+    """An attempt thought dead (its lease expired, another process took the source over) that wakes up
+    and applies is refused inside the apply transaction: the run is no longer running."""
+    sync(store, BASE)
+    stale = store.begin_run(SCHOOL, SOURCE)
+    staging = _staged(store, stale, [user("u1", "Stale")])
+    assert other.recover_interrupted(SCHOOL, SOURCE) == [stale]
+    with pytest.raises(StaleRun, match=rf"run {stale} is failed, not running"):
+        store.apply(stale, SCHOOL, SOURCE, staging, PLAIN)
+    staging.discard()
+    assert live(store) == [("u1", "Lee"), ("u2", "Lee"), ("u3", "Ng")] and store.changes(stale) == []
+    assert store.run(stale)["status"] == "failed"  # type: ignore[index]
+
+
+def test_a_job_applies_once_whichever_attempt_commits_first(store: Store) -> None:
+    """Two attempts of one queued job (a retry while the first was thought dead): the first to apply
+    wins, the other is refused as already applied and changes nothing."""
+    sync(store, BASE)
+    first = store.begin_run(SCHOOL, SOURCE, job="42")
+    second = store.begin_run(SCHOOL, SOURCE, job="42")
+    assert store.job_run("42") is None
+    first_staging = _staged(store, first, [user("u1", "Kim"), user("u2"), user("u3", "Ng")])
+    second_staging = _staged(store, second, [user("u1", "Kim"), user("u2"), user("u3", "Ng")])
+    assert store.apply(second, SCHOOL, SOURCE, second_staging, PLAIN).status == "ok"
+    with pytest.raises(AlreadyApplied, match=f"job 42 was already applied by run {second}"):
+        store.apply(first, SCHOOL, SOURCE, first_staging, PLAIN)
+    first_staging.discard()
+    assert actions(store, second) == [("users", "u1", "update")] and store.changes(first) == []
+    assert store.job_run("42")["id"] == second  # type: ignore[index]
+    assert store.run(second)["job_id"] == "42" and store.run(first)["status"] == "running"  # type: ignore[index]
+    assert store.job_run("43") is None
 
 
 # -- reading the roster --------------------------------------------------------------------------------

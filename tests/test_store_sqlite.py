@@ -135,8 +135,9 @@ def test_targets_name_their_backend_by_scheme(tmp_path: Path) -> None:
                                    "postgresql+psycopg://u@h/db", tmp_path / "y.db")] == [
         "sqlite", "sqlite", "sqlite", "sqlite", "postgresql", "sqlite"]
     assert shown("postgresql://roster:s3cret@db.example/roster") == "postgresql://roster:***@db.example/roster"
-    with pytest.raises(ConfigError, match=r"no installed store handles postgresql: databases \(installed: sqlite\)"):
-        open_store("postgresql://roster:s3cret@db.example/roster")
+    with pytest.raises(ConfigError, match=r"no installed store handles mysql: databases \(installed: postgresql, "
+                                          r"sqlite\)"):
+        open_store("mysql://roster:s3cret@db.example/roster")
     with store_at(f"sqlite:///{tmp_path / 'url.db'}") as store:
         store.begin_run("s", "src")
     assert (tmp_path / "url.db").is_file()

@@ -41,7 +41,7 @@ class Ctx:
         upgraded if its backend does that on open (SQLite), a newer or damaged one refused."""
         from rostersync.store import store_at
 
-        return store_at(self.config.database)
+        return store_at(self.config.database, password=self.config.database_password)
 
 
 class Group(click.Group):
@@ -668,7 +668,7 @@ def db_version(ctx: Ctx, as_json: bool) -> None:
     from rostersync.output import emit
     from rostersync.store import inspect_store, shown
 
-    with inspect_store(ctx.config.database) as store:
+    with inspect_store(ctx.config.database, ctx.config.database_password) as store:
         version = store.schema_version()
     state = ("up to date" if not version.pending else "older: rostersync db upgrade" if version.pending > 0
              else "newer than this rostersync: upgrade rostersync")
@@ -684,7 +684,7 @@ def db_upgrade(ctx: Ctx, as_json: bool) -> None:
     from rostersync.output import console, emit_json
     from rostersync.store import inspect_store, shown
 
-    with inspect_store(ctx.config.database) as store:
+    with inspect_store(ctx.config.database, ctx.config.database_password) as store:
         before = store.schema_version()
         applied = store.upgrade()
         store.verify_schema()

@@ -61,6 +61,7 @@ from rostersync.identity import DEFAULT_MATCH, check_keys
 from rostersync.rules import FieldRule
 from rostersync.safeguards import Safeguards
 from rostersync.selection import Selection
+from rostersync.secrets import SecretRef
 
 DEFAULT_NAME = "rostersync.toml"
 DEFAULT_DB = "rostersync.db"
@@ -173,9 +174,33 @@ class Config:
     @property
     def database(self) -> str | Path:
         """The database to open (:func:`rostersync.store.open_store`): ``[database] url`` when set (e.g.
-        ``postgresql://...``, served by a store plugin), else the SQLite file ``[database] path``."""
+        ``postgresql://USER@HOST/DB``, served by a store plugin), else the SQLite file ``[database] path``.
+        A URL holding a password is refused: the password is ``[database] password``, a secret reference."""
         url = self.doc.get("database", {}).get("url")
-        return str(url) if url else self.database_path
+        if not url:
+            return self.database_path
+        url = str(url)
+        from urllib.parse import urlsplit
+
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password is not None:
+            raise ConfigError(f"{self.path}: [database] url holds a password; remove it from the URL and set "
+                              f'[database] password = "env:NAME" (or file:PATH)')
+        return url
+
+    @property
+    def database_password(self) -> SecretRef | None:
+        """``[database] password``: a secret reference (``env:NAME``, ``file:PATH``) for a database server."""
+        ref = self.doc.get("database", {}).get("password")
+        if ref is None:
+            return None
+        try:
+            return SecretRef(str(ref))
+        except ConfigError as exc:
+            raise ConfigError(f"{self.path}: [database] password: {exc}") from None
 
     @property
     def database_path(self) -> Path:

@@ -22,6 +22,7 @@ from rostersync import schedule
 from rostersync.config import EnabledConnector, School
 from rostersync.connector import Connector, FetchContext, structure_settings
 from rostersync.errors import ConfigError, NothingNew, RostersyncError
+from rostersync.faults import fault_point
 from rostersync.formats import map_raw
 from rostersync.integrity import CheckPolicy, LiveRoster, verify_references
 from rostersync.issues import Issue
@@ -65,6 +66,9 @@ class SyncOptions:
     dry_run: bool = False
     preview_limit: int = 0
     only_if_due: dt.datetime | None = None  # `run --due`: sync only when the schedule fired since the last run
+    #: the queued job making this sync (``rostersync worker``): its runs carry it, and a job that already
+    #: applied (its earlier attempt committed before its worker died) does nothing more
+    job: str | None = None
 
 
 def sync_source(store: Store, school: School, enabled: EnabledConnector, options: SyncOptions = SyncOptions(),
@@ -80,8 +84,14 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         if not locked:
             if options.only_if_due:
                 return None
-            return _skip(store, school, enabled, "another rostersync process is syncing this source right now", "busy")
+            return _skip(store, school, enabled, "another rostersync process is syncing this source right now", "busy",
+                         options.job)
         store.recover_interrupted(school.id, enabled.name)
+        if options.job:
+            done = store.job_run(options.job)
+            if done is not None:
+                return RunResult(done["id"], school.id, enabled.name, "skipped",
+                                 error=f"job {options.job} was already applied by run {done['id']}")
         if options.only_if_due:
             last = store.last_started(school.id, enabled.name)
             if not schedule.is_due(enabled.schedule, last, options.only_if_due):
@@ -89,10 +99,10 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         today = (options.only_if_due or dt.datetime.now()).date()  # blackouts and "the current term"
         blackout = school.blackout_on(today)
         if blackout and not options.dry_run:
-            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is", "blackout")
+            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is", "blackout", options.job)
         held = store.pending_hold(school.id, enabled.name)
         if held and not options.dry_run:
-            return attrs.evolve(_skip(store, school, enabled, still_held(store, held), "hold"), held_run=held)
+            return attrs.evolve(_skip(store, school, enabled, still_held(store, held), "hold", options.job), held_run=held)
         return _run(store, school, enabled, connector, settings, options, progress, today)
 
 
@@ -117,8 +127,9 @@ def still_held(store: Store, run_id: int) -> str:
             f"changes {run_id}; apply it: rostersync approve {run_id}; drop it: rostersync discard {run_id}")
 
 
-def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str, why: str) -> RunResult:
-    run_id = store.begin_run(school.id, enabled.name)
+def _skip(store: Store, school: School, enabled: EnabledConnector, reason: str, why: str,
+          job: str | None = None) -> RunResult:
+    run_id = store.begin_run(school.id, enabled.name, job)
     store.skip_run(run_id, reason)
     return RunResult(run_id, school.id, enabled.name, "skipped", error=reason, skipped_by=why)
 
@@ -129,7 +140,7 @@ REFUSED_KEPT = 1000
 
 def _run(store: Store, school: School, enabled: EnabledConnector, connector: Connector, settings: Any,
          options: SyncOptions, progress: Progress | None, today: dt.date) -> RunResult:
-    run_id = store.begin_run(school.id, enabled.name)
+    run_id = store.begin_run(school.id, enabled.name, options.job)
     staging = store.staging(run_id)
     refused: list[Issue] = []
     try:
@@ -148,10 +159,12 @@ def _run(store: Store, school: School, enabled: EnabledConnector, connector: Con
             if school.rules:
                 apply_rules(school.rules, staging, store, school.id)
             verify_references(staging, checks, LiveRoster(store, school.id, enabled.name)).raise_errors()
+            fault_point("staged")
             policy = ApplyPolicy(safeguards=school.safeguards, add_only=school.mode == "add-only",
                                  dry_run=options.dry_run, preview_limit=options.preview_limit,
                                  identity=school.identity)
             outcome = store.apply(run_id, school.id, enabled.name, staging, policy, context.next_state)
+            fault_point("committed")
             after: list[Any] = []
             if outcome.status == "ok":
                 after = committed(connector, attrs.evolve(context, state=context.next_state))
@@ -204,6 +217,7 @@ def _stage(connector: Connector, context: FetchContext, staging: StagingArea, sc
             if selection is not None:
                 mapped = selection.filter(mapped)
             staging.write(mapped)
+            fault_point("fetch")
             if progress:
                 progress(mapped.entity, len(mapped.records))
 

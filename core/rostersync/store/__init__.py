@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from rostersync.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rostersync.secrets import SecretRef
     from rostersync.store.base import Store, StoreBackend
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
@@ -58,8 +59,10 @@ def backend_for(target: str | os.PathLike[str]) -> StoreBackend:
     return backends[scheme]
 
 
-def open_store(target: str | os.PathLike[str], *, upgrade: bool | None = None) -> Store:
-    """Open the database ``target`` (a path or URL) with the backend registered for its scheme, checked:
+def open_store(target: str | os.PathLike[str], *, upgrade: bool | None = None,
+               password: SecretRef | None = None) -> Store:
+    """Open the database ``target`` (a path or URL; ``password``: the configured secret reference, for a
+    server) with the backend registered for its scheme, checked:
 
     * a newer schema than this rostersync knows is refused (upgrade rostersync);
     * an older one is upgraded when ``upgrade`` is True, or None and the backend upgrades on open
@@ -69,7 +72,7 @@ def open_store(target: str | os.PathLike[str], *, upgrade: bool | None = None) -
     Every refusal is a :class:`~rostersync.errors.ConfigError`; the store is closed before it is raised.
     """
     backend = backend_for(target)
-    store = backend.connect(os.fspath(target))
+    store = backend.connect(os.fspath(target), password)
     try:
         version = store.schema_version()
         if version.pending:
@@ -85,10 +88,10 @@ def open_store(target: str | os.PathLike[str], *, upgrade: bool | None = None) -
 
 
 @contextmanager
-def inspect_store(target: str | os.PathLike[str]) -> Iterator[Store]:
+def inspect_store(target: str | os.PathLike[str], password: SecretRef | None = None) -> Iterator[Store]:
     """``target`` opened without upgrading or checking its schema, closed on leaving (``rostersync db
     version``/``upgrade``: they report or change the schema version themselves)."""
-    store = backend_for(target).connect(os.fspath(target))
+    store = backend_for(target).connect(os.fspath(target), password)
     try:
         yield store
     finally:
@@ -96,9 +99,10 @@ def inspect_store(target: str | os.PathLike[str]) -> Iterator[Store]:
 
 
 @contextmanager
-def store_at(target: str | os.PathLike[str], *, upgrade: bool | None = None) -> Iterator[Store]:
+def store_at(target: str | os.PathLike[str], *, upgrade: bool | None = None,
+             password: SecretRef | None = None) -> Iterator[Store]:
     """:func:`open_store` as a context manager: the store is closed on leaving, whatever happens."""
-    store = open_store(target, upgrade=upgrade)
+    store = open_store(target, upgrade=upgrade, password=password)
     try:
         yield store
     finally:

@@ -43,10 +43,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import attrs
 
+from rostersync.errors import NothingNew, RostersyncError
 from rostersync.safeguards import Safeguards
 
 if TYPE_CHECKING:
     from rostersync.issues import Issue
+    from rostersync.secrets import SecretRef
     from rostersync.store.staging import StagingArea
 
 
@@ -143,6 +145,26 @@ class NotificationRow(TypedDict):
     at: str  # UTC, ISO 8601 with Z
 
 
+class StaleRun(RostersyncError):
+    """The run lost its source to another attempt (which recovered it as interrupted): nothing applied."""
+
+
+class AlreadyApplied(NothingNew):
+    """Another run of the same queued job is applied already: this attempt does nothing (skipped)."""
+
+
+def fence_error(run_id: int, status: str | None, expect: str, job: str | None, applied_by: int | None
+                ) -> RostersyncError | None:
+    """What the apply fence refuses (see :meth:`Store.apply`), given the run's status read inside the
+    apply transaction and the other run of its job already applied, if any; None: apply."""
+    if status != expect:
+        return StaleRun(f"run {run_id} is {status or 'missing'}, not {expect}: another attempt of this sync took "
+                        f"the source over; nothing was applied")
+    if applied_by is not None:
+        return AlreadyApplied(f"job {job} was already applied by run {applied_by}; nothing was applied twice")
+    return None
+
+
 @attrs.frozen
 class ApplyPolicy:
     """How to apply a run: which safeguards hold it, add-only (no deletes), or a dry run."""
@@ -204,8 +226,9 @@ class Store(Protocol):
         ...
 
     # -- runs and their log ------------------------------------------------------------------
-    def begin_run(self, school: str, source: str) -> int:
-        """Record a new ``running`` run; return its id (ids increase)."""
+    def begin_run(self, school: str, source: str, job: str | None = None) -> int:
+        """Record a new ``running`` run; return its id (ids increase). ``job``: the queued job making it
+        (its id), which :meth:`apply` then applies at most once, whatever its attempts."""
         ...
 
     def fail_run(self, run_id: int, error: str, counts: dict[str, Any] | None = None) -> None:
@@ -243,6 +266,10 @@ class Store(Protocol):
 
     def latest_runs(self) -> list[RunRow]:
         """The newest run of every (school, source), ordered by school and source."""
+        ...
+
+    def job_run(self, job: str) -> RunRow | None:
+        """The run that applied (``ok``) or held a queued job, if one has: a retried job does nothing more."""
         ...
 
     def changes(self, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[ChangeRow]:
@@ -311,6 +338,11 @@ class Store(Protocol):
         one ``changes`` row per insert/update/restore/delete, then (unless the safeguards hold the run
         or it is a dry run) the live rows, and the run's status, counts, issues, warnings (the number of
         its issues other than filtered rows) and ``state``.
+
+        **The fence**: the run must still be ``running`` (no other attempt recovered it as interrupted:
+        StaleRun, nothing applied), and no other run of its job applied already (AlreadyApplied, a
+        NothingNew: the run is skipped). Checked inside the transaction, so two attempts of one job
+        cannot both apply, whichever commits first.
 
         A bulk entity is the whole truth (a live row it lacks is deleted, unless add-only), except rows
         staging marks as kept (:meth:`StagingArea.keep`: refused as invalid, left as they are); a delta
@@ -419,8 +451,9 @@ class Store(Protocol):
         ...
 
 
-#: connect(target): a store for a URL or path of the backend's scheme; schema work is left to open_store
-Connect = Callable[[str], Store]
+#: connect(target, password): a store for a URL or path of the backend's scheme (``password``: the
+#: configured secret reference, or None); schema work is left to open_store
+Connect = Callable[[str, "SecretRef | None"], Store]
 
 
 @attrs.frozen

@@ -166,6 +166,14 @@ def m004_operators(conn: sqlite3.Connection) -> None:
     conn.execute('CREATE INDEX "idx_notifications_channel_kind" ON "notifications" ("channel", "kind", "at")')
 
 
+@migration
+def m005_job_ids(conn: sqlite3.Connection) -> None:
+    """A run made by a queued job (``rostersync worker``) records the job's id: a job retried after its
+    worker died finds the run it already applied, rather than applying the sync twice."""
+    conn.execute('ALTER TABLE sync_runs ADD COLUMN "job_id" TEXT')
+    conn.execute('CREATE INDEX "idx_sync_runs_job_id" ON "sync_runs" ("job_id")')
+
+
 LATEST = len(MIGRATIONS)
 
 

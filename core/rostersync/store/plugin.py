@@ -13,12 +13,16 @@ from rostersync import hookimpl
 from rostersync.store.base import StoreBackend
 
 if TYPE_CHECKING:
+    from rostersync.secrets import SecretRef
     from rostersync.store.base import Store
 
 
-def _connect(target: str) -> Store:
+def _connect(target: str, password: SecretRef | None = None) -> Store:
+    from rostersync.errors import ConfigError
     from rostersync.store.sqlite import connect
 
+    if password is not None:
+        raise ConfigError(f"{target}: an SQLite database has no password; remove [database] password")
     return connect(target)
 
 

@@ -31,7 +31,15 @@ from rostersync.masking import mask
 from rostersync.secrets import redact
 from rostersync.store import locks, migrations
 from rostersync.store import sqlite_identity as identity
-from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, NotificationRow, RunRow, SchemaVersion
+from rostersync.store.base import (
+    ApplyOutcome,
+    ApplyPolicy,
+    ChangeRow,
+    NotificationRow,
+    RunRow,
+    SchemaVersion,
+    fence_error,
+)
 from rostersync.store.schema import IDENTITY_COLUMNS, TABLES, TableSpec, staged_live
 from rostersync.store.sqlfiles import create_private, q
 from rostersync.store.sqlite_pages import PageReads
@@ -98,10 +106,10 @@ class SqliteStore(PageReads):
             raise unreadable(self.path, exc) from None
 
     # -- runs -------------------------------------------------------------------------------
-    def begin_run(self, school: str, source: str) -> int:
+    def begin_run(self, school: str, source: str, job: str | None = None) -> int:
         cur = self.db.execute(
-            "INSERT INTO sync_runs (school, source, started_at, status) VALUES (?, ?, ?, 'running')",
-            [school, source, utcnow()],
+            "INSERT INTO sync_runs (school, source, started_at, status, job_id) VALUES (?, ?, ?, 'running', ?)",
+            [school, source, utcnow(), job],
         )
         return int(cur.lastrowid or 0)
 
@@ -161,6 +169,11 @@ class SqliteStore(PageReads):
         sql = ("SELECT * FROM sync_runs WHERE id IN (SELECT max(id) FROM sync_runs GROUP BY school, source) "
                "ORDER BY school, source")
         return [_decode_run(r) for r in self.db.query(sql)]
+
+    def job_run(self, job: str) -> RunRow | None:
+        rows = list(self.db.query(
+            "SELECT * FROM sync_runs WHERE job_id=? AND status IN ('ok', 'held') ORDER BY id LIMIT 1", [job]))
+        return _decode_run(rows[0]) if rows else None
 
     def changes(self, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[ChangeRow]:
         where, params = "run_id=?", [run_id]
@@ -291,7 +304,7 @@ class SqliteStore(PageReads):
         return StagingArea(self.staging_path(run_id), run_id)
 
     def apply(self, run_id: int, school: str, source: str, staging: StagingArea, policy: ApplyPolicy,
-              state: dict[str, Any] | None = None) -> ApplyOutcome:
+              state: dict[str, Any] | None = None, *, expect: str = "running") -> ApplyOutcome:
         """Diff staging against the live roster and, in one transaction, apply it with its audit.
 
         The diff is written to ``changes`` first; then the safeguards look at the counts. A dry run
@@ -307,7 +320,10 @@ class SqliteStore(PageReads):
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self.conn.execute("DELETE FROM changes WHERE run_id=?", [run_id])  # a re-applied hold
+                self._fence(run_id, expect)
+                # a re-applied hold starts afresh: its pending changes and the warnings recorded with it
+                self.conn.execute("DELETE FROM changes WHERE run_id=?", [run_id])
+                self.conn.execute("DELETE FROM run_issues WHERE run_id=?", [run_id])
                 self.conn.execute("DROP TABLE IF EXISTS temp._rekeys")
                 # diffed in name order: ``changes`` is indexed on (run_id, entity), so each entity's audit
                 # rows then append at the index's end rather than split pages in its middle (half the
@@ -354,6 +370,18 @@ class SqliteStore(PageReads):
         if status != "held":
             staging.discard()
         return ApplyOutcome(status, _public(counts), reasons, warnings, preview)
+
+    def _fence(self, run_id: int, expect: str) -> None:
+        """The apply fence (see :meth:`rostersync.store.base.Store.apply`), read under the write lock."""
+        row = self.conn.execute("SELECT status, job_id FROM sync_runs WHERE id=?", [run_id]).fetchone()
+        status, job = row if row else (None, None)
+        done = None
+        if job is not None:
+            done = self.conn.execute("SELECT id FROM sync_runs WHERE job_id=? AND id<>? AND status IN ('ok', 'held') "
+                                     "ORDER BY id LIMIT 1", [job, run_id]).fetchone()
+        error = fence_error(run_id, status, expect, job, done[0] if done else None)
+        if error is not None:
+            raise error
 
     def _diff_entity(self, spec: TableSpec, mode: str, run_id: int, school: str, source: str,
                      policy: ApplyPolicy) -> dict[str, int]:
@@ -518,7 +546,8 @@ class SqliteStore(PageReads):
             raise ConfigError(f"the staged data of run {run_id} is gone ({path}); discard it and sync again")
         policy = ApplyPolicy(safeguards=None, add_only=run["mode"] == "add-only", identity=identity)
         state = json.loads(run["state"]) if run["state"] else {}
-        outcome = self.apply(run_id, run["school"], run["source"], StagingArea.reopen(path, run_id), policy, state)
+        outcome = self.apply(run_id, run["school"], run["source"], StagingArea.reopen(path, run_id), policy, state,
+                             expect="held")
         self.db.execute("UPDATE sync_runs SET approved_at=?, error=NULL WHERE id=?", [utcnow(), run_id])
         return outcome
 
