@@ -148,3 +148,14 @@ def test_the_password_comes_from_a_secret_reference_never_the_url(pg_server: Any
     refused = _cli(config.path, "status")
     assert refused.returncode == 2 and "[database] url holds a password" in refused.stderr
     assert secret not in refused.stderr
+
+
+def test_postgresql_tests_fail_under_ci_and_are_skipped_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pg_fixtures import unavailable
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required under CI and is not available: no initdb"):
+        unavailable("no initdb")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL is not available here: no initdb"):
+        unavailable("no initdb")

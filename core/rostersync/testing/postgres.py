@@ -62,7 +62,9 @@ def free_port() -> int:
 class LocalPostgres:
     """A PostgreSQL server of our own in a temporary folder: :meth:`start`, use :meth:`url`, :meth:`stop`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: PostgreSQL's own defaults for fsync and commits (benchmarks), not the tests' speed-ups."""
+        self.durable = durable
         self.bindir = server_bindir()
         self.as_root = os.geteuid() == 0
         self.folder = Path(tempfile.mkdtemp(prefix="rostersync-pg-"))
@@ -85,7 +87,9 @@ class LocalPostgres:
             shutil.chown(self.folder, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C",
                   "--no-sync")
-        conf = "".join(f"{key} = {value}\n" for key, value in SETTINGS.items())
+        settings = {k: v for k, v in SETTINGS.items()
+                    if not self.durable or k not in ("fsync", "synchronous_commit", "full_page_writes")}
+        conf = "".join(f"{key} = {value}\n" for key, value in settings.items())
         conf += f"port = {self.port}\nunix_socket_directories = '{self.folder}'\n"
         with (self.data / "postgresql.conf").open("a", encoding="utf-8") as handle:
             handle.write(conf)
