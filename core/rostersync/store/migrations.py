@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from rostersync.errors import ConfigError
 from rostersync.store.sqlfiles import q
@@ -26,13 +27,20 @@ Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
 
 
-def migration(fn: Migration) -> Migration:
-    """Append ``fn`` as the next migration; its name must carry its number (``m002_...``)."""
-    number = len(MIGRATIONS) + 1
-    if not fn.__name__.startswith(f"m{number:03d}_"):
-        raise RuntimeError(f"migration {fn.__name__} is number {number}: name it m{number:03d}_...")
-    MIGRATIONS.append(fn)
-    return fn
+def numbered(migrations: list[Callable[[Any], None]]) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    """The decorator appending a migration to ``migrations`` (one store's list): its name must carry its
+    number (``m002_...``), so the stores' lists stay numbered alike."""
+    def migration(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        number = len(migrations) + 1
+        if not fn.__name__.startswith(f"m{number:03d}_"):
+            raise RuntimeError(f"migration {fn.__name__} is number {number}: name it m{number:03d}_...")
+        migrations.append(fn)
+        return fn
+    return migration
+
+
+#: ``@migration``: append a function as the SQLite store's next migration
+migration = numbered(MIGRATIONS)  # type: ignore[arg-type]
 
 
 #: migration 1's roster tables: data columns after (school, source, sourced_id); ``:int`` marks INTEGER

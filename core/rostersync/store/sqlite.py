@@ -29,7 +29,7 @@ from rostersync.errors import ConfigError
 from rostersync.issues import COLUMNS, Issue
 from rostersync.masking import mask
 from rostersync.secrets import redact
-from rostersync.store import locks, migrations
+from rostersync.store import locks, migrations, shared
 from rostersync.store import sqlite_identity as identity
 from rostersync.store.base import (
     ApplyOutcome,
@@ -213,13 +213,7 @@ class SqliteStore(PageReads):
         return {r[0] for r in self.conn.execute(sql, [school, source, json.dumps(list(ids))])}
 
     def live_rows(self, school: str, entity: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-        known = (*TABLES[entity].columns, *IDENTITY_COLUMNS.get(entity, ()))
-        unknown = [c for c in columns if c not in known]
-        if unknown:
-            raise ValueError(f"{entity} has no column {', '.join(unknown)}")
-        sql = (f"SELECT {', '.join(map(q, columns))} FROM {q(entity)} WHERE school=? AND deleted_at IS NULL "
-               f"ORDER BY source, sourced_id")
-        yield from self.conn.execute(sql, [school])
+        yield from self.conn.execute(shared.live_rows_sql(entity, columns, "?"), [school])
 
     def extra_keys(self, school: str, entity: str) -> list[str]:
         sql = (f"SELECT DISTINCT j.key FROM {q(entity)} t, json_each(t.extra) j "
@@ -229,25 +223,12 @@ class SqliteStore(PageReads):
     # -- handing a roster to another source ---------------------------------------------------
     def move_source(self, school: str, old: str, new: str) -> dict[str, int]:
         """One UPDATE per roster table in one transaction (the key's ``source`` column changes in place)."""
-        if old == new:
-            raise ConfigError("the two sources are the same")
-        held = self.pending_hold(school, old)
-        if held:
-            raise ConfigError(f"run {held} of {old} is held: rostersync approve {held} or rostersync discard {held} "
-                              "first")
-        if self.conn.execute("SELECT 1 FROM sync_runs WHERE school=? AND source=? LIMIT 1", [school, new]).fetchone():
-            raise ConfigError(f"{new} has already synced school {school}: its roster is its own (nothing moved)")
-        moved: dict[str, int] = {}
+        shared.refuse_move(school, old, new, self.pending_hold(school, old))
         with self.db.atomic():
-            for entity in TABLES:
-                if self.conn.execute(f"SELECT 1 FROM {q(entity)} WHERE school=? AND source=? LIMIT 1",
-                                     [school, new]).fetchone():
-                    raise ConfigError(f"{new} already holds {entity} of school {school} (nothing moved)")
-                cur = self.conn.execute(f"UPDATE {q(entity)} SET source=? WHERE school=? AND source=?",
-                                        [new, school, old])
-                if cur.rowcount:
-                    moved[entity] = cur.rowcount
-        return moved
+            return shared.move_rows(school, old, new,
+                                    lambda sql, params: bool(self.conn.execute(sql, params).fetchone()),
+                                    lambda sql, params: self.conn.execute(sql, params).rowcount, "?")
+
     # -- people ---------------------------------------------------------------------------------
     def duplicate_people(self, school: str | None, keys: Sequence[str]) -> list[dict[str, Any]]:
         where, params = ("AND u.school = ?", [school]) if school else ("", [])
@@ -525,11 +506,7 @@ class SqliteStore(PageReads):
 
     def _held(self, run_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM sync_runs WHERE id=?", [run_id]))
-        if not rows:
-            raise ConfigError(f"no run {run_id} (see rostersync history)")
-        if rows[0]["status"] != "held":
-            raise ConfigError(f"run {run_id} is {rows[0]['status']}, not held (see rostersync holds)")
-        return rows[0]
+        return shared.held(run_id, rows[0] if rows else None)
 
     def approve(self, run_id: int, identity: tuple[str, ...] = ()) -> ApplyOutcome:
         """Apply a held run exactly as it was staged (safeguards off; the run's own mode)."""
@@ -539,8 +516,7 @@ class SqliteStore(PageReads):
             [run["school"], run["source"], run_id],
         ).fetchone()
         if newer:
-            raise ConfigError(f"run {newer[0]} applied after run {run_id} was held; its diff is stale. "
-                              f"Discard it: rostersync discard {run_id}")
+            raise shared.stale_hold(run_id, newer[0])
         path = self.staging_path(run_id)
         if not path.is_file():
             raise ConfigError(f"the staged data of run {run_id} is gone ({path}); discard it and sync again")

@@ -38,13 +38,8 @@ UPGRADE_LOCK = 0x7273796E632D6462
 STAGE_PREFIX = "stage_"
 
 
-def migration(fn: Migration) -> Migration:
-    """Append ``fn`` as the next migration; its name must carry its number (``m002_...``)."""
-    number = len(MIGRATIONS) + 1
-    if not fn.__name__.startswith(f"m{number:03d}_"):
-        raise RuntimeError(f"migration {fn.__name__} is number {number}: name it m{number:03d}_...")
-    MIGRATIONS.append(fn)
-    return fn
+#: ``@migration``: append a function as the PostgreSQL store's next migration (named as SQLite's)
+migration = shared.numbered(MIGRATIONS)
 
 
 def _column(spec: str) -> str:

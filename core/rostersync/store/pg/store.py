@@ -27,6 +27,7 @@ from typing import Any
 from rostersync.errors import ConfigError
 from rostersync.issues import Issue
 from rostersync.secrets import SecretRef, redact
+from rostersync.store import shared
 from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, RunRow, SchemaVersion
 from rostersync.store.pg import apply as pg_apply
 from rostersync.store.pg import lease, migrations
@@ -168,12 +169,7 @@ class PostgresStore:
             return {r[0] for r in conn.execute(sql, [school, source, list(ids)])}
 
     def live_rows(self, school: str, entity: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-        known = TABLES[entity].columns
-        unknown = [c for c in columns if c not in known]
-        if unknown:
-            raise ValueError(f"{entity} has no column {', '.join(unknown)}")
-        sql = (f"SELECT {', '.join(map(q, columns))} FROM {q(entity)} WHERE school=%s AND deleted_at IS NULL "
-               f"ORDER BY source, sourced_id")
+        sql = shared.live_rows_sql(entity, columns, "%s")
         with self.db.connect() as conn, conn.cursor(name="live_rows") as cursor:  # streamed, server-side
             cursor.itersize = 5000
             cursor.execute(sql, [school])
@@ -184,6 +180,18 @@ class PostgresStore:
                f"WHERE t.school=%s AND t.deleted_at IS NULL AND t.extra IS NOT NULL ORDER BY k")
         with self.db.connect() as conn:
             return [k for (k,) in conn.execute(sql, [school])]
+
+    # -- handing a roster to another source -------------------------------------------------
+    def move_source(self, school: str, old: str, new: str) -> dict[str, int]:
+        """One UPDATE per roster table in one transaction, under both sources' apply locks (no apply of
+        either can interleave)."""
+        shared.refuse_move(school, old, new, self.pending_hold(school, old))
+        with self.db.connect() as conn:
+            for source in sorted((old, new)):  # a fixed order: two moves cannot deadlock
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                             [pg_apply.source_key(school, source)])
+            return shared.move_rows(school, old, new, lambda sql, params: bool(conn.execute(sql, params).fetchone()),
+                                    lambda sql, params: conn.execute(sql, params).rowcount, "%s")
 
     # -- one sync per source ------------------------------------------------------------------
     def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
@@ -246,11 +254,7 @@ class PostgresStore:
 
     def _held(self, run_id: int) -> dict[str, Any]:
         rows = self._rows("SELECT * FROM sync_runs WHERE id=%s", [run_id])
-        if not rows:
-            raise ConfigError(f"no run {run_id} (see rostersync history)")
-        if rows[0]["status"] != "held":
-            raise ConfigError(f"run {run_id} is {rows[0]['status']}, not held (see rostersync holds)")
-        return rows[0]
+        return shared.held(run_id, rows[0] if rows else None)
 
     def approve(self, run_id: int) -> ApplyOutcome:
         """Apply a held run exactly as it was staged (safeguards off; the run's own mode), from its rows in
@@ -262,8 +266,7 @@ class PostgresStore:
             newer = conn.execute("SELECT id FROM sync_runs WHERE school=%s AND source=%s AND id>%s AND status='ok' "
                                  "ORDER BY id LIMIT 1", [school, source, run_id]).fetchone()
             if newer:
-                raise ConfigError(f"run {newer[0]} applied after run {run_id} was held; its diff is stale. "
-                                  f"Discard it: rostersync discard {run_id}")
+                raise shared.stale_hold(run_id, newer[0])
             record = conn.execute("SELECT entities FROM run_staging WHERE run_id=%s", [run_id]).fetchone()
             entities = json.loads(record[0]) if record else []
             gone = pg_apply.missing_rows(conn, run_id, entities) if record else ["all of it"]
