@@ -159,3 +159,41 @@ def test_postgresql_tests_fail_under_ci_and_are_skipped_elsewhere(monkeypatch: p
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="PostgreSQL is not available here: no initdb"):
         unavailable("no initdb")
+
+
+def test_no_connection_is_held_while_a_sync_fetches(pg_store_url: str, bundle: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SIS fetch takes minutes for a large district: the store holds no connection meanwhile."""
+    from rostersync import engine
+    from rostersync.config import EnabledConnector, School
+
+    held: list[int] = []
+    fetch = engine._stage
+
+    def probed(*args: Any, **kwargs: Any) -> None:
+        held.append(_sql(pg_store_url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rostersync'")
+                    [0][0])
+        fetch(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_stage", probed)
+    enabled = EnabledConnector("csv-folder", {"path": str(bundle)})
+    school = School("lincoln", "Lincoln", ("sch-lincoln",), {"csv-folder": enabled})
+    with store_at(pg_store_url) as store:
+        result = engine.sync_source(store, school, enabled)
+    assert result is not None and result.status == "ok" and held == [0]
+
+
+def test_a_resync_rewrites_only_the_rows_that_changed(store_target: str) -> None:
+    """Unchanged rows are not rewritten (their row version, xmin, stays): no bloat, no WAL, no false
+    audit rows; NULLs compare equal (IS DISTINCT FROM), so a row with empty fields is unchanged too."""
+    from store_contract import BASE, sync, user
+
+    with store_at(store_target, upgrade=True) as store:
+        sync(store, BASE)
+        before = dict(_sql(store_target, "SELECT sourced_id, xmin::text FROM users"))
+        changed = [user("u1"), user("u2", "Kim"), user("u3", "Ng")]
+        run_id, outcome = sync(store, {"orgs": BASE["orgs"], "users": changed})
+        assert outcome.counts["users"]["updated"] == 1 and outcome.counts["users"]["unchanged"] == 2
+    after = dict(_sql(store_target, "SELECT sourced_id, xmin::text FROM users"))
+    assert after["u1"] == before["u1"] and after["u3"] == before["u3"] and after["u2"] != before["u2"]
+    assert _sql(store_target, "SELECT count(*) FROM orgs WHERE updated_run = %s", [run_id]) == [(0,)]

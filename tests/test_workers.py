@@ -151,3 +151,19 @@ def test_a_worker_refuses_an_older_schema_and_a_sqlite_database(pg_database: str
     local = Config.create(tmp_path / "b" / "rostersync.toml")
     refused = cli(local.path, "worker")
     assert refused.returncode == 2 and "workers share a PostgreSQL database" in refused.stderr
+
+
+def test_worker_settings_are_checked_when_read() -> None:
+    from rostersync.errors import ConfigError
+    from rostersync.queue.settings import WorkerSettings
+
+    assert WorkerSettings.from_table({}) == WorkerSettings()
+    assert WorkerSettings.from_table({"reap": "* * * * * */5", "stalled_after": 2, "heartbeat": 0.5}).heartbeat == 0.5
+    with pytest.raises(ConfigError, match=r"\[workers\] dispatch = 'hourly' is not a valid cron expression"):
+        WorkerSettings.from_table({"dispatch": "hourly"})
+    with pytest.raises(ConfigError, match="unknown setting dispach"):
+        WorkerSettings.from_table({"dispach": "* * * * *"})
+    with pytest.raises(ConfigError, match=r"stalled_after \(60\) must be at least twice heartbeat \(40\)"):
+        WorkerSettings.from_table({"heartbeat": 40})
+    with pytest.raises(ConfigError, match="keep_hours must be a positive number"):
+        WorkerSettings.from_table({"keep_hours": 0})

@@ -66,7 +66,8 @@ class QueueTarget:
         if scheme_of(database) != "postgresql":
             raise ConfigError(f"{config.path}: workers share a PostgreSQL database; set [database] url = "
                               f'"postgresql://USER@HOST/DB" (the database is {database})')
-        settings = WorkerSettings.from_table(dict(config.doc.get("workers", {})))
+        table = config.doc.get("workers", {})
+        settings = WorkerSettings.from_table(dict(table.unwrap() if hasattr(table, "unwrap") else table))
         return cls(config.path, str(database), config.database_password, settings)
 
     def kwargs(self) -> dict[str, Any]:

@@ -3,7 +3,6 @@ database's queue. Only click is imported here; procrastinate when a command runs
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -84,7 +83,6 @@ def jobs(ctx: Ctx, states: tuple[str, ...], limit: int, as_json: bool) -> None:
     rows: list[dict[str, Any]] = list_jobs(target, states, limit)
     emit(rows, ["job", "state", "school", "source", "attempts", "queued", "started", "run", "run_status"],
          as_json=as_json, empty="no jobs")
-    sys.exit(0)
 
 
 def _require_queue(ctx: Ctx) -> None:
