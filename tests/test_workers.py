@@ -167,3 +167,14 @@ def test_worker_settings_are_checked_when_read() -> None:
         WorkerSettings.from_table({"heartbeat": 40})
     with pytest.raises(ConfigError, match="keep_hours must be a positive number"):
         WorkerSettings.from_table({"keep_hours": 0})
+
+
+def test_enqueue_due_queues_each_due_source_once(pg_store_url: str, tmp_path: Path) -> None:
+    config = make_project(tmp_path, pg_store_url, schools=2, schedule="0 0 1 1 *")  # never ran: due
+    usage = cli(config, "enqueue")
+    assert usage.returncode == 2 and "name one SCHOOL, or pass --all or --due" in usage.stderr
+    first = json.loads(cli(config, "enqueue", "--due", "--json").stdout)
+    assert [(r["school"], r["state"]) for r in first] == [("s01", "queued"), ("s02", "queued")]
+    assert json.loads(cli(config, "enqueue", "--due", "--json").stdout) == []  # queued already: not again
+    assert [(r["school"], r["state"], r["run"]) for r in jobs(config)] == [("s02", "queued", None),
+                                                                           ("s01", "queued", None)]
