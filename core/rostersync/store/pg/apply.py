@@ -95,6 +95,14 @@ def copy_staging(conn: Any, run_id: int, staging: StagingArea) -> list[dict[str,
     return entities
 
 
+def staged_sources(staging: StagingArea) -> dict[str, list[str]]:
+    """Entity -> the first files (or URLs) its staged rows came from, for the safeguards' messages."""
+    sources: dict[str, list[str]] = {}
+    for entity, name in staging.conn.execute("SELECT entity, name FROM _entity_files ORDER BY rowid"):
+        sources.setdefault(entity, []).append(name)
+    return sources
+
+
 def staged_issues(staging: StagingArea) -> list[tuple[Any, ...]]:
     return staging.conn.execute(f"SELECT {ISSUE_COLUMNS} FROM _issues ORDER BY rowid").fetchall()
 
@@ -119,17 +127,18 @@ def drop_staged(conn: Any, run_id: int, entities: list[str] | None = None) -> No
 
 def apply_staged(conn: Any, run_id: int, school: str, source: str, entities: list[dict[str, Any]],
                  policy: ApplyPolicy, issues: list[tuple[Any, ...]] | None,
-                 state: dict[str, Any] | None) -> ApplyOutcome:
+                 state: dict[str, Any] | None, sources: dict[str, list[str]] | None = None) -> ApplyOutcome:
     """Steps 4-5 of the module's transaction, on staged rows already in ``stage_<entity>``: diff, hold or
-    write, and the run's row. ``issues``: the run's warnings to record (None: recorded at its hold).
-    The caller commits, or rolls back a dry run (whose outcome says ``dry-run``)."""
+    write, and the run's row. ``issues``: the run's warnings to record (None: recorded at its hold);
+    ``sources``: where each entity came from, for the safeguards' reasons. The caller commits, or rolls
+    back a dry run (whose outcome says ``dry-run``)."""
     conn.execute("DELETE FROM changes WHERE run_id=%s", [run_id])  # a re-applied hold starts afresh
     # diffed in name order (the audit's index appends), counted in dependency order, as SQLite does
     diffed = {e["entity"]: diff_entity(conn, TABLES[e["entity"]], e["mode"], run_id, school, source,
                                        policy.add_only) for e in sorted(entities, key=lambda e: e["entity"])}
     counts = {e["entity"]: {**diffed[e["entity"]], "fetched": e["fetched"], "out_of_scope": e["out_of_scope"]}
               for e in entities}
-    reasons = policy.safeguards.reasons(counts) if policy.safeguards else []
+    reasons = policy.safeguards.reasons(counts, sources) if policy.safeguards else []
     if issues is None:
         warnings = conn.execute("SELECT count(*) FROM run_issues WHERE run_id=%s", [run_id]).fetchone()[0]
     else:

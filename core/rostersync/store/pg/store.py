@@ -233,7 +233,8 @@ class PostgresStore:
                 pg_apply.fence(conn, run_id, school, source, "running")
                 entities = pg_apply.copy_staging(conn, run_id, staging)
                 outcome = pg_apply.apply_staged(conn, run_id, school, source, entities, policy,
-                                                pg_apply.staged_issues(staging), state)
+                                                pg_apply.staged_issues(staging), state,
+                                                pg_apply.staged_sources(staging))
                 if outcome.status == "dry-run":
                     raise pg_apply.psycopg_rollback()  # leaves the block, rolling everything back
                 fault_point("apply")  # tests: a worker killed inside the apply transaction, before COMMIT
