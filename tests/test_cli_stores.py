@@ -1,6 +1,7 @@
 """Every command that reads or writes the roster says the same on either store: the same operator
-session (sync, status, history, changes, a hold approved, a hold discarded, a dry run, export) runs
-on an SQLite file and on a PostgreSQL database, and their outputs are compared, times aside."""
+session (sync, status, history, changes, a hold approved, a hold discarded, a dry run, export, the
+web view's pages) runs on an SQLite file and on a PostgreSQL database, and their outputs are
+compared, times aside."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from typing import Any
 from click.testing import CliRunner
 from conftest import edit_csv
 from rostersync.cli import main
+from rostersync.model import ENTITIES
 
 pytest_plugins = ("pg_fixtures",)
 
 TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+#: times as the web view shows them, and the audit row ids it lists before each change's entity
+PAGE_TIMES = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC")
+CHANGE_IDS = re.compile(r"\b\d+ (?=(" + "|".join(sorted(ENTITIES)) + r") )")
 
 
 def _no_change_ids(value: Any) -> Any:
@@ -72,7 +77,27 @@ def session(folder: Path, bundle: Path, url: str | None) -> dict[str, Any]:
     out["status after"] = run("status", "--json")
     out["export"] = run("export", "lincoln", "--out", str(folder / "export"), "--json")
     out["exported files"] = {p.name: p.read_text(encoding="utf-8") for p in sorted((folder / "export").iterdir())}
+    out["web view"] = web_pages(config)
     return out
+
+
+def web_pages(config: Path) -> dict[str, str]:
+    """The web view's pages over the project (``rostersync serve``), as text without times."""
+    import httpx
+    from rostersync.web.app import create_app
+    from rostersync.web.security import Access
+    from web_helpers import serving
+
+    access = Access("open", allowed_hosts=frozenset({"127.0.0.1", "localhost"}))
+    pages = ("/", "/runs", "/runs/2", "/holds", "/people?q=a", "/person?school=lincoln&source=csv-folder&id=le-tch-001")
+    with serving(create_app(config, access)) as base, httpx.Client(base_url=base, timeout=30) as client:
+        texts = {}
+        for page in pages:
+            response = client.get(page)
+            assert response.status_code == 200, (page, response.text[:500])
+            text = " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
+            texts[page] = CHANGE_IDS.sub("# ", PAGE_TIMES.sub("T", text))
+    return texts
 
 
 def test_every_command_says_the_same_on_either_store(pg_store_url: str, tmp_path: Path, bundle: Path) -> None:

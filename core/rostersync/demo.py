@@ -35,7 +35,7 @@ def run_demo(folder: Path | None, *, as_json: bool = False) -> int:
     config.save()
     report = []
     ok = True
-    with store_at(config.database) as store:
+    with store_at(config.database, password=config.database_password) as store:
         for school in config.schools().values():
             with entity_progress(school.id, not as_json and console.is_terminal) as progress:
                 results = sync_school(store, school, progress_for=lambda _s, _n, p=progress: p)

@@ -69,7 +69,7 @@ def serve(ctx: click.Context, host: str, port: int, set_password: bool, user: st
     from rostersync.web.security import access_for
 
     access = access_for(host, settings)
-    with store_at(config.database):  # upgrade (SQLite) or refuse the database now, not on the first page
+    with store_at(config.database, password=config.database_password):  # upgrade (SQLite) or refuse it now
         pass
     run_server(config.path, access, host, port, announce=lambda url: console.print(
         f"rostersync web view on {url} ({access.mode} access); Ctrl-C stops.", highlight=False))

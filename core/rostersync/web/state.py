@@ -66,7 +66,7 @@ class WebState:
         the schema checks: ``serve`` checked (and upgraded) the database once, when it started."""
         from rostersync.store import inspect_store
 
-        with inspect_store(self.configs.config.database) as store:
+        with inspect_store(self.configs.config.database, self.configs.config.database_password) as store:
             return work(store)
 
 

@@ -93,8 +93,30 @@ def m002_structured_issues(conn: Any) -> None:
 
 
 @migration
-def m003_job_ids(conn: Any) -> None:
-    """A run made by a queued job records the job's id (as the SQLite store's migration 3): the apply
+def m003_web_view(conn: Any) -> None:
+    """What the web view needs to stay fast on a large roster, and the audit log (as the SQLite store's
+    migration 3). Case-insensitive look-ups are expression indexes on ``lower(column)``; name prefixes
+    use ``text_pattern_ops``, which serves ``LIKE 'prefix%'`` whatever the database's collation."""
+    conn.execute('CREATE TABLE "audit_log" ("id" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "at" text NOT NULL, '
+                 '"action" text NOT NULL, "run_id" bigint, "school" text, "source" text, "actor" text NOT NULL, '
+                 '"origin" text NOT NULL, "detail" text)')
+    for name, sql in (
+        ("idx_audit_log_run_id", 'audit_log ("run_id")'),
+        ("idx_users_sourced_id", 'users ("sourced_id")'),
+        ("idx_users_identifier", 'users ("identifier") WHERE "identifier" IS NOT NULL'),
+        ("idx_users_email", 'users (lower("email")) WHERE "email" IS NOT NULL'),
+        ("idx_users_family_name", 'users (lower("family_name") text_pattern_ops)'),
+        ("idx_users_given_name", 'users (lower("given_name") text_pattern_ops)'),
+        ("idx_enrollments_user", 'enrollments ("school", "source", "user_sourced_id")'),
+        ("idx_changes_users", 'changes ("school", "source", "sourced_id") WHERE "entity" = \'users\''),
+        ("idx_sync_runs_held", 'sync_runs ("id") WHERE "status" = \'held\''),
+    ):
+        conn.execute(f"CREATE INDEX {q(name)} ON {sql}")
+
+
+@migration
+def m004_job_ids(conn: Any) -> None:
+    """A run made by a queued job records the job's id (as the SQLite store's migration 4): the apply
     fence refuses a second applied run of one job."""
     conn.execute('ALTER TABLE sync_runs ADD COLUMN "job_id" text')
     conn.execute('CREATE INDEX "idx_sync_runs_job_id" ON "sync_runs" ("job_id")')

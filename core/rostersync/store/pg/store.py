@@ -32,6 +32,7 @@ from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, RunRow, 
 from rostersync.store.pg import apply as pg_apply
 from rostersync.store.pg import lease, migrations
 from rostersync.store.pg.database import Database
+from rostersync.store.pg.pages import PgPageReads
 from rostersync.store.schema import TABLES
 from rostersync.store.sqlfiles import q
 from rostersync.store.staging import StagingArea
@@ -45,7 +46,7 @@ def connect(target: str, password: SecretRef | None = None) -> PostgresStore:
     return PostgresStore(Database(target, password))
 
 
-class PostgresStore:
+class PostgresStore(PgPageReads):
     """The rostersync database in PostgreSQL. Open it with :func:`rostersync.store.open_store`."""
 
     def __init__(self, db: Database) -> None:
