@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from rostersync.issues import COLUMNS, Issue
@@ -56,6 +57,33 @@ def name_terms(text: str) -> list[dict[str, str]]:
     return terms
 
 
+def name_hits(text: str, select: str, condition: Callable[[str, str, str], str]) -> list[str]:
+    """One query per reading of a name search (:func:`name_terms`): ``select`` with the conditions
+    ``condition(column, key, prefix)`` gives (it also binds its parameters under ``key``), ANDed."""
+    hits = []
+    for n, term in enumerate(name_terms(text)):
+        parts = [condition(column, f"t{n}_{column}", prefix) for column, prefix in term.items()]
+        hits.append(f"{select} WHERE {' AND '.join(parts)}")
+    return hits
+
+
+def issue_page_sql(mark: str) -> str:
+    """A page of a run's warnings (parameters: run id, limit, offset)."""
+    return (f"SELECT {', '.join(map(q, COLUMNS))} FROM run_issues WHERE run_id = {mark} ORDER BY id "
+            f"LIMIT {mark} OFFSET {mark}")
+
+
+def person_enrollments_sql(mark: str) -> str:
+    """A person's enrollments with their classes (parameters: school, source, sourcedId, limit, offset)."""
+    p = mark
+    return ("SELECT e.sourced_id, e.class_sourced_id, c.title AS class_title, c.class_code, c.periods, e.role, "
+            "e.\"primary\", e.begin_date, e.end_date, e.status, e.deleted_at, e.created_run, e.deleted_run "
+            "FROM enrollments e LEFT JOIN classes c ON c.school = e.school AND c.source = e.source "
+            "AND c.sourced_id = e.class_sourced_id "
+            f"WHERE e.school = {p} AND e.source = {p} AND e.user_sourced_id = {p} "
+            f"ORDER BY e.deleted_at IS NOT NULL, c.title IS NULL, c.title, e.sourced_id LIMIT {p} OFFSET {p}")
+
+
 class PageReads:
     """Mixed into the SQLite store, whose ``db`` (sqlite-utils) and ``conn`` these use."""
 
@@ -92,9 +120,7 @@ class PageReads:
         return [_change(r) for r in _rows(self.conn, sql, params)]
 
     def issue_page(self, run_id: int, *, offset: int = 0, limit: int = 50) -> list[Issue]:
-        sql = (f"SELECT {', '.join(map(q, COLUMNS))} FROM run_issues WHERE run_id = ? ORDER BY id "
-               f"LIMIT ? OFFSET ?")
-        return [Issue.from_row(r) for r in self.conn.execute(sql, [run_id, limit, offset])]
+        return [Issue.from_row(r) for r in self.conn.execute(issue_page_sql("?"), [run_id, limit, offset])]
 
     def find_people(self, text: str, *, school: str | None = None, offset: int = 0,
                     limit: int = 50) -> list[PersonRow]:
@@ -105,13 +131,12 @@ class PageReads:
         hits = ["SELECT rowid FROM users WHERE sourced_id = :q",
                 "SELECT rowid FROM users WHERE identifier = :q",
                 "SELECT rowid FROM users WHERE email = :q COLLATE NOCASE"]
-        for n, term in enumerate(name_terms(text)):
-            parts = []
-            for column, prefix in term.items():
-                key = f"t{n}_{column}"
-                params[key], params[f"{key}_end"] = prefix, prefix + _TOP
-                parts.append(_prefix(column, key))
-            hits.append(f"SELECT rowid FROM users WHERE {' AND '.join(parts)}")
+
+        def starts(column: str, key: str, prefix: str) -> str:
+            params[key], params[f"{key}_end"] = prefix, prefix + _TOP
+            return _prefix(column, key)
+
+        hits += name_hits(text, "SELECT rowid FROM users", starts)
         sql = (f"WITH hits(rid) AS ({' UNION '.join(hits)}) "
                f"SELECT {', '.join(map(q, PERSON_COLUMNS))} FROM users WHERE rowid IN hits "
                f"AND (:school IS NULL OR school = :school) "
@@ -126,13 +151,7 @@ class PageReads:
 
     def person_enrollments(self, school: str, source: str, sourced_id: str, *, offset: int = 0,
                            limit: int = 50) -> list[EnrollmentRow]:
-        sql = ("SELECT e.sourced_id, e.class_sourced_id, c.title AS class_title, c.class_code, c.periods, e.role, "
-               "e.\"primary\", e.begin_date, e.end_date, e.status, e.deleted_at, e.created_run, e.deleted_run "
-               "FROM enrollments e LEFT JOIN classes c ON c.school = e.school AND c.source = e.source "
-               "AND c.sourced_id = e.class_sourced_id "
-               "WHERE e.school = ? AND e.source = ? AND e.user_sourced_id = ? "
-               "ORDER BY e.deleted_at IS NOT NULL, c.title IS NULL, c.title, e.sourced_id LIMIT ? OFFSET ?")
-        return _rows(self.conn, sql, [school, source, sourced_id, limit, offset])  # type: ignore[return-value]
+        return _rows(self.conn, person_enrollments_sql("?"), [school, source, sourced_id, limit, offset])  # type: ignore[return-value]
 
     def person_changes(self, school: str, source: str, sourced_id: str, *, before: int | None = None,
                        limit: int = 50) -> list[ChangeRow]:

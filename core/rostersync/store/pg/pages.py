@@ -11,13 +11,23 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from rostersync.issues import COLUMNS, Issue
+from rostersync.issues import Issue
 from rostersync.store.base import ActionRow, ChangeRow, EnrollmentRow, PersonRow, RunRow
 from rostersync.store.sqlfiles import q
-from rostersync.store.sqlite_pages import PERSON_COLUMNS, _change, name_terms
+from rostersync.store.sqlite_pages import (
+    PERSON_COLUMNS,
+    _change,
+    issue_page_sql,
+    name_hits,
+    person_enrollments_sql,
+)
 
 #: where a cursor has not been given: above every id
 TOP_ID = 2**62
+#: a person found exactly by sourcedId, identifier or email (ignoring case)
+EXACT_HITS = ("SELECT school, source, sourced_id FROM users WHERE sourced_id = %(q)s",
+              "SELECT school, source, sourced_id FROM users WHERE identifier = %(q)s",
+              "SELECT school, source, sourced_id FROM users WHERE lower(email) = lower(%(q)s)")
 
 
 def _like_prefix(text: str) -> str:
@@ -61,26 +71,20 @@ class PgPageReads:
                                                 params)]
 
     def issue_page(self, run_id: int, *, offset: int = 0, limit: int = 50) -> list[Issue]:
-        sql = (f"SELECT {', '.join(map(q, COLUMNS))} FROM run_issues WHERE run_id = %s ORDER BY id "
-               f"LIMIT %s OFFSET %s")
         with self.db.connect() as conn:
-            return [Issue.from_row(r) for r in conn.execute(sql, [run_id, limit, offset])]
+            return [Issue.from_row(r) for r in conn.execute(issue_page_sql("%s"), [run_id, limit, offset])]
 
     def find_people(self, text: str, *, school: str | None = None, offset: int = 0,
                     limit: int = 50) -> list[PersonRow]:
-        text = text.strip()
-        if not text:
+        params: dict[str, Any] = {"q": text.strip(), "school": school, "limit": limit, "offset": offset}
+
+        def starts(column: str, key: str, prefix: str) -> str:
+            params[key] = _like_prefix(prefix)
+            return f"lower({q(column)}) LIKE %({key})s"
+
+        if not params["q"]:
             return []
-        params: dict[str, Any] = {"q": text, "school": school, "limit": limit, "offset": offset}
-        hits = ["SELECT school, source, sourced_id FROM users WHERE sourced_id = %(q)s",
-                "SELECT school, source, sourced_id FROM users WHERE identifier = %(q)s",
-                "SELECT school, source, sourced_id FROM users WHERE lower(email) = lower(%(q)s)"]
-        for n, term in enumerate(name_terms(text)):
-            parts = []
-            for column, prefix in term.items():
-                params[f"t{n}_{column}"] = _like_prefix(prefix)
-                parts.append(f"lower({q(column)}) LIKE %(t{n}_{column})s")
-            hits.append(f"SELECT school, source, sourced_id FROM users WHERE {' AND '.join(parts)}")
+        hits = [*EXACT_HITS, *name_hits(params["q"], "SELECT school, source, sourced_id FROM users", starts)]
         sql = (f"WITH hits AS ({' UNION '.join(hits)}) "
                f"SELECT {', '.join('u.' + q(c) for c in PERSON_COLUMNS)} FROM users u JOIN hits h "
                f"USING (school, source, sourced_id) WHERE (%(school)s::text IS NULL OR u.school = %(school)s) "
@@ -95,13 +99,7 @@ class PgPageReads:
 
     def person_enrollments(self, school: str, source: str, sourced_id: str, *, offset: int = 0,
                            limit: int = 50) -> list[EnrollmentRow]:
-        sql = ("SELECT e.sourced_id, e.class_sourced_id, c.title AS class_title, c.class_code, c.periods, e.role, "
-               "e.\"primary\", e.begin_date, e.end_date, e.status, e.deleted_at, e.created_run, e.deleted_run "
-               "FROM enrollments e LEFT JOIN classes c ON c.school = e.school AND c.source = e.source "
-               "AND c.sourced_id = e.class_sourced_id "
-               "WHERE e.school = %s AND e.source = %s AND e.user_sourced_id = %s "
-               "ORDER BY e.deleted_at IS NOT NULL, c.title IS NULL, c.title, e.sourced_id LIMIT %s OFFSET %s")
-        return self._dicts(sql, [school, source, sourced_id, limit, offset])  # type: ignore[return-value]
+        return self._dicts(person_enrollments_sql("%s"), [school, source, sourced_id, limit, offset])  # type: ignore[return-value]
 
     def person_changes(self, school: str, source: str, sourced_id: str, *, before: int | None = None,
                        limit: int = 50) -> list[ChangeRow]:
