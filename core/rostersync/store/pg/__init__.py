@@ -7,6 +7,7 @@ shared by any number of rostersync processes and worker hosts.
 * :mod:`~rostersync.store.pg.apply` - a run's staging COPYed into UNLOGGED tables, diffed set-based
   and applied in one transaction under the source's advisory lock and the run fence;
 * :mod:`~rostersync.store.pg.lease` - the per-source lock, a lease renewed while a run lives;
+* :mod:`~rostersync.store.pg.pages` - the web view's paged reads and the audit log of operator actions;
 * :mod:`~rostersync.store.pg.store` - :class:`PostgresStore`, the :class:`~rostersync.store.base.Store`;
 * :mod:`~rostersync.store.pg.plugin` - the backend registered for ``postgresql://`` URLs.
 
