@@ -21,6 +21,8 @@ pytest_plugins = ("pg_fixtures",)
 TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 #: times as the web view shows them, and the audit row ids it lists before each change's entity
 PAGE_TIMES = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC")
+#: person ids (random, made by each store for each new person)
+PERSON_IDS = re.compile(r"\b[0-9a-f]{16}\b")
 CHANGE_IDS = re.compile(r"\b\d+ (?=(" + "|".join(sorted(ENTITIES)) + r") )")
 
 
@@ -76,7 +78,8 @@ def session(folder: Path, bundle: Path, url: str | None) -> dict[str, Any]:
     out["history"] = run("history", "--json")
     out["status after"] = run("status", "--json")
     out["export"] = run("export", "lincoln", "--out", str(folder / "export"), "--json")
-    out["exported files"] = {p.name: p.read_text(encoding="utf-8") for p in sorted((folder / "export").iterdir())}
+    out["exported files"] = {p.name: PERSON_IDS.sub("P", p.read_text(encoding="utf-8"))
+                             for p in sorted((folder / "export").iterdir())}
     out["web view"] = web_pages(config)
     return out
 
@@ -96,7 +99,7 @@ def web_pages(config: Path) -> dict[str, str]:
             response = client.get(page)
             assert response.status_code == 200, (page, response.text[:500])
             text = " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
-            texts[page] = CHANGE_IDS.sub("# ", PAGE_TIMES.sub("T", text))
+            texts[page] = PERSON_IDS.sub("P", CHANGE_IDS.sub("# ", PAGE_TIMES.sub("T", text)))
     return texts
 
 

@@ -60,8 +60,8 @@ from rostersync.errors import ConfigError
 from rostersync.identity import DEFAULT_MATCH, check_keys
 from rostersync.rules import FieldRule
 from rostersync.safeguards import Safeguards
-from rostersync.selection import Selection
 from rostersync.secrets import SecretRef
+from rostersync.selection import Selection
 
 DEFAULT_NAME = "rostersync.toml"
 DEFAULT_DB = "rostersync.db"

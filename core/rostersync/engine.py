@@ -99,10 +99,12 @@ def sync_source(store: Store, school: School, enabled: EnabledConnector, options
         today = (options.only_if_due or dt.datetime.now()).date()  # blackouts and "the current term"
         blackout = school.blackout_on(today)
         if blackout and not options.dry_run:
-            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is", "blackout", options.job)
+            return _skip(store, school, enabled, f"blackout {blackout}: the roster is kept as it is", "blackout",
+                         options.job)
         held = store.pending_hold(school.id, enabled.name)
         if held and not options.dry_run:
-            return attrs.evolve(_skip(store, school, enabled, still_held(store, held), "hold", options.job), held_run=held)
+            skipped = _skip(store, school, enabled, still_held(store, held), "hold", options.job)
+            return attrs.evolve(skipped, held_run=held)
         return _run(store, school, enabled, connector, settings, options, progress, today)
 
 

@@ -40,7 +40,7 @@ from rostersync.store.base import (
     SchemaVersion,
     fence_error,
 )
-from rostersync.store.schema import IDENTITY_COLUMNS, TABLES, TableSpec, staged_live
+from rostersync.store.schema import TABLES, TableSpec, staged_live
 from rostersync.store.sqlfiles import create_private, q
 from rostersync.store.sqlite_pages import PageReads
 from rostersync.store.staging import StagingArea, stored_issue
@@ -435,12 +435,9 @@ class SqliteStore(PageReads):
                 scope,
             ).rowcount
         if spec.entity == "users" and policy.identity and counts["inserted"]:
-            rekeyed = identity.rekey(self.conn, run_id, school, source, gone, policy.identity)
-            counts["rekeyed"] = rekeyed
-            counts["inserted"] -= rekeyed
-            counts["delete_skipped" if add_only else "deleted"] -= rekeyed
-        counts["unchanged"] = (staged - counts["inserted"] - counts["updated"] - counts["restored"]
-                               - counts.get("rekeyed", 0))
+            identity.count_rekeys(counts, identity.rekey(self.conn, run_id, school, source, gone, policy.identity),
+                                  add_only)
+        counts["unchanged"] = identity.unchanged(counts, staged)
         return counts
 
     def _kept(self, entity: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rostersync.identity import STATE_ID_TYPES, normalise_type
@@ -33,12 +33,13 @@ def _user_id(alias: str, types: Sequence[str]) -> str:
             f" '') FROM json_each({alias}.user_ids) j WHERE {normal} IN ({listed}) LIMIT 1)")
 
 
-def key_sql(key: str, alias: str) -> str:
-    """SQL: the value of identifier ``key`` of the users row ``alias`` (NULL when it has none)."""
+def key_sql(key: str, alias: str, user_id: Callable[[str, Sequence[str]], str] = _user_id) -> str:
+    """SQL: the value of identifier ``key`` of the users row ``alias`` (NULL when it has none);
+    ``user_id(alias, types)``: the SQL reading a userIds entry (the PostgreSQL store passes its own)."""
     if key == "state_id":
-        return _user_id(alias, STATE_ID_TYPES)
+        return user_id(alias, STATE_ID_TYPES)
     if key.startswith("user_id:"):
-        return _user_id(alias, [normalise_type(key.removeprefix("user_id:")).replace("'", "''")])
+        return user_id(alias, [normalise_type(key.removeprefix("user_id:")).replace("'", "''")])
     column = {"student_number": "identifier", "email": "email", "username": "username",
               "master_id": "user_master_identifier"}[key]
     value = f"nullif(trim({alias}.{q(column)}), '')"
@@ -99,6 +100,18 @@ def _audits(conn: sqlite3.Connection, scope: dict[str, Any]) -> list[tuple[str, 
         old, new = row[:n], row[n:]
         out.append((new[0], {c: [o, v] for c, o, v in zip(cols, old, new, strict=True) if o != v}))
     return out
+
+
+def count_rekeys(counts: dict[str, int], rekeyed: int, add_only: bool) -> None:
+    """A re-keyed pair is one ``rekeyed`` person, not an insert and a delete (or a skipped delete)."""
+    counts["rekeyed"] = rekeyed
+    counts["inserted"] -= rekeyed
+    counts["delete_skipped" if add_only else "deleted"] -= rekeyed
+
+
+def unchanged(counts: dict[str, int], staged: int) -> int:
+    """Staged rows the diff left as they are: neither inserted, updated, restored nor re-keyed."""
+    return staged - counts["inserted"] - counts["updated"] - counts["restored"] - counts.get("rekeyed", 0)
 
 
 def close_rekeyed(conn: sqlite3.Connection, scope: dict[str, Any]) -> None:

@@ -34,13 +34,20 @@ from typing import Any
 from rostersync.issues import COLUMNS
 from rostersync.secrets import redact
 from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, fence_error
-from rostersync.store.pg.migrations import STAGE_PREFIX
+from rostersync.store.pg import identity
+from rostersync.store.pg.migrations import NEW_PERSON_ID, STAGE_PREFIX
 from rostersync.store.schema import TABLES, TableSpec
 from rostersync.store.sqlfiles import q
+from rostersync.store.sqlite_identity import count_rekeys, unchanged
 from rostersync.store.staging import StagingArea
 
 ISSUE_COLUMNS = ", ".join(map(q, COLUMNS))
 COUNT_KEYS = ("inserted", "updated", "restored", "deleted", "delete_skipped", "unchanged")
+#: ``_deleted`` of a staged row that is only an id whose live row stays (refused as invalid, kept)
+KEPT = 2
+#: the counts staging made before the diff (``StagingArea.entities``)
+BEFORE = ("fetched", "out_of_scope", "filtered")
+OUTCOME = COLUMNS.index("outcome")
 
 
 def utcnow() -> str:
@@ -75,23 +82,26 @@ def fence(conn: Any, run_id: int, school: str, source: str, expect: str) -> None
 
 
 def copy_staging(conn: Any, run_id: int, staging: StagingArea) -> list[dict[str, Any]]:
-    """COPY the run's staged rows into ``stage_<entity>``; return its entities (entity, mode, fetched,
-    out_of_scope, rows staged) in dependency order."""
+    """COPY the run's staged rows into ``stage_<entity>``, and the ids of rows it keeps (refused as
+    invalid: their live rows stay) as rows marked ``_deleted = 2``; return its entities (entity, mode,
+    staging's counts, rows put in the database) in dependency order."""
     src = staging.conn
     entities = []
-    for entity, mode, fetched, out_of_scope in src.execute(
-            "SELECT entity, mode, fetched, out_of_scope FROM _entities ORDER BY position").fetchall():
+    for entity, mode, before in staging.entities():
         spec = TABLES[entity]
         columns = ["sourced_id", *(c for c in spec.columns if c != "sourced_id")]
         collist = ", ".join(map(q, columns))
+        stage = q(STAGE_PREFIX + entity)
         rows = 0
-        with conn.cursor().copy(f"COPY {q(STAGE_PREFIX + entity)} (run_id, _row, {collist}, _deleted) "
-                                f"FROM STDIN") as copy:
+        with conn.cursor().copy(f"COPY {stage} (run_id, _row, {collist}, _deleted) FROM STDIN") as copy:
             for row in src.execute(f"SELECT rowid, {collist}, _deleted FROM {q(entity)} ORDER BY rowid"):
                 copy.write_row((run_id, *row))
                 rows += 1
-        entities.append({"entity": entity, "mode": mode, "fetched": fetched, "out_of_scope": out_of_scope,
-                         "rows": rows})
+        kept = [k for (k,) in src.execute("SELECT sourced_id FROM _kept WHERE entity=?", [entity])]
+        if kept:
+            rows += conn.execute(f"INSERT INTO {stage} (run_id, _row, sourced_id, _deleted) SELECT %s, 0, k, {KEPT} "
+                                 f"FROM unnest(%s::text[]) k ON CONFLICT DO NOTHING", [run_id, kept]).rowcount
+        entities.append({"entity": entity, "mode": mode, **before, "rows": rows})
     return entities
 
 
@@ -134,15 +144,16 @@ def apply_staged(conn: Any, run_id: int, school: str, source: str, entities: lis
     back a dry run (whose outcome says ``dry-run``)."""
     conn.execute("DELETE FROM changes WHERE run_id=%s", [run_id])  # a re-applied hold starts afresh
     # diffed in name order (the audit's index appends), counted in dependency order, as SQLite does
-    diffed = {e["entity"]: diff_entity(conn, TABLES[e["entity"]], e["mode"], run_id, school, source,
-                                       policy.add_only) for e in sorted(entities, key=lambda e: e["entity"])}
-    counts = {e["entity"]: {**diffed[e["entity"]], "fetched": e["fetched"], "out_of_scope": e["out_of_scope"]}
-              for e in entities}
+    diffed = {e["entity"]: diff_entity(conn, TABLES[e["entity"]], e["mode"], run_id, school, source, policy)
+              for e in sorted(entities, key=lambda e: e["entity"])}
+    counts = {e["entity"]: {**diffed[e["entity"]], **{k: e.get(k, 0) for k in BEFORE}} for e in entities}
     reasons = policy.safeguards.reasons(counts, sources) if policy.safeguards else []
+    # filtered rows are reported, not warned about: a school's own rules left them out
     if issues is None:
-        warnings = conn.execute("SELECT count(*) FROM run_issues WHERE run_id=%s", [run_id]).fetchone()[0]
+        warnings = conn.execute("SELECT count(*) FROM run_issues WHERE run_id=%s AND coalesce(outcome, '') "
+                                "!= 'filtered'", [run_id]).fetchone()[0]
     else:
-        warnings = len(issues)
+        warnings = sum(1 for row in issues if (row[OUTCOME] or "") != "filtered")
     if policy.dry_run:
         preview = changes_of(conn, run_id, limit_per_entity=policy.preview_limit) if policy.preview_limit else []
         return ApplyOutcome("dry-run", public(counts), reasons, warnings, preview)
@@ -156,9 +167,7 @@ def apply_staged(conn: Any, run_id: int, school: str, source: str, entities: lis
         conn.execute("INSERT INTO run_staging (run_id, entities) VALUES (%s, %s) ON CONFLICT (run_id) DO NOTHING",
                      [run_id, json.dumps(entities)])
     if issues:
-        with conn.cursor().copy(f"COPY run_issues (run_id, {ISSUE_COLUMNS}) FROM STDIN") as copy:
-            for row in issues:
-                copy.write_row((run_id, *row))
+        copy_issues(conn, run_id, issues)
     conn.execute(
         "UPDATE sync_runs SET status=%s, finished_at=%s, counts=%s, state=%s, warnings=%s, error=%s, mode=%s "
         "WHERE id=%s",
@@ -166,6 +175,13 @@ def apply_staged(conn: Any, run_id: int, school: str, source: str, entities: lis
          redact("; ".join(reasons)) or None, "add-only" if policy.add_only else "mirror", run_id],
     )
     return ApplyOutcome(status, public(counts), reasons, warnings)
+
+
+def copy_issues(conn: Any, run_id: int, issues: list[tuple[Any, ...]]) -> None:
+    """Write a run's issues (stored rows, :data:`~rostersync.issues.COLUMNS` order) with one COPY."""
+    with conn.cursor().copy(f"COPY run_issues (run_id, {ISSUE_COLUMNS}) FROM STDIN") as copy:
+        for row in issues:
+            copy.write_row((run_id, *row))
 
 
 def _same(a: str, b: str, cols: tuple[str, ...]) -> str:
@@ -185,8 +201,9 @@ def _fields(cols: tuple[str, ...]) -> str:
 
 
 def diff_entity(conn: Any, spec: TableSpec, mode: str, run_id: int, school: str, source: str,
-                add_only: bool) -> dict[str, int]:
-    """Write one ``changes`` row per insert/update/restore/delete this entity's staging implies."""
+                policy: ApplyPolicy) -> dict[str, int]:
+    """Write one ``changes`` row per insert/update/restore/delete/re-key this entity's staging implies."""
+    add_only = policy.add_only
     t, stage = q(spec.entity), q(STAGE_PREFIX + spec.entity)
     p = {"run": run_id, "school": school, "source": source, "entity": spec.entity}
     ours = "l.school=%(school)s AND l.source=%(source)s"
@@ -195,6 +212,8 @@ def diff_entity(conn: Any, spec: TableSpec, mode: str, run_id: int, school: str,
         return conn.execute(sql, p).fetchone()[0]
 
     counts = dict.fromkeys(COUNT_KEYS, 0)
+    if spec.entity == "users":
+        counts["rekeyed"] = 0
     counts["current"] = one(f"SELECT count(*) FROM {t} l WHERE {ours} AND l.deleted_at IS NULL")
     staged = one(f"SELECT count(*) FROM {stage} WHERE run_id=%(run)s AND _deleted=0")
     counts["staged"], counts["bulk"] = staged, int(mode == "bulk")
@@ -229,33 +248,44 @@ def diff_entity(conn: Any, spec: TableSpec, mode: str, run_id: int, school: str,
         counts["deleted"] = conn.execute(
             f"{audit} SELECT %(run)s, %(entity)s, %(school)s, %(source)s, l.sourced_id, 'delete', NULL FROM {t} l "
             f"WHERE {live} ORDER BY l.sourced_id", p).rowcount
-    counts["unchanged"] = staged - counts["inserted"] - counts["updated"] - counts["restored"]
+    if spec.entity == "users" and policy.identity and counts["inserted"]:
+        count_rekeys(counts, identity.rekey(conn, p, gone, policy.identity, _fields(cols)), add_only)
+    counts["unchanged"] = unchanged(counts, staged)
     return counts
 
 
 def write_entity(conn: Any, spec: TableSpec, run_id: int, school: str, source: str, now: str,
                  counts: dict[str, int]) -> None:
     """Apply an entity's staging to its live table as the diff recorded it in ``changes``: soft-delete
-    the rows it deletes, then upsert the rows it inserts, updates or restores (never an unchanged row)."""
-    t, stage = q(spec.entity), q(STAGE_PREFIX + spec.entity)
+    the rows it deletes, upsert the rows it inserts, updates, restores or re-keys (never an unchanged
+    row), then close the rows re-keyed away, their person going on under the new sourcedId."""
     p = {"run": run_id, "school": school, "source": source, "now": now, "entity": spec.entity}
     ours = "SELECT c.sourced_id FROM changes c WHERE c.run_id=%(run)s AND c.entity=%(entity)s AND c.action"
     if counts["deleted"]:
-        conn.execute(f"UPDATE {t} SET deleted_at=%(now)s, deleted_run=%(run)s WHERE school=%(school)s "
+        conn.execute(f"UPDATE {q(spec.entity)} SET deleted_at=%(now)s, deleted_run=%(run)s WHERE school=%(school)s "
                      f"AND source=%(source)s AND sourced_id IN ({ours} = 'delete')", p)
-    written = counts["inserted"] + counts["updated"] + counts["restored"]
-    if not written:
-        return
-    only = "" if written == counts["staged"] else f" AND s.sourced_id IN ({ours} IN ('insert', 'update', 'restore'))"
-    cols = spec.columns
-    collist = ", ".join(map(q, cols))
-    sets = ", ".join(f"{q(c)}=EXCLUDED.{q(c)}" for c in cols)
+    rekeyed = counts.get("rekeyed", 0)
+    written = sum(counts[k] for k in ("inserted", "updated", "restored")) + rekeyed
+    if written:  # a first sync writes every staged row: no need to look each up in changes
+        every = written == counts["staged"]
+        _upsert(conn, spec, p, "" if every else f" AND s.sourced_id IN ({ours} IN "
+                                                 f"('insert', 'update', 'restore', 'rekey'))")
+    if rekeyed:
+        identity.finish_rekeys(conn, p)
+
+
+def _upsert(conn: Any, spec: TableSpec, p: dict[str, Any], only: str) -> None:
+    """Insert the run's staged rows (``only``: which) or update the live ones that differ or are deleted;
+    a new users row gets a new person id."""
+    t, cols = q(spec.entity), spec.columns
+    person = ("", "") if spec.entity != "users" else (", person_id", f", {NEW_PERSON_ID}")
     conn.execute(
-        f"INSERT INTO {t} (school, source, {collist}, created_run, updated_run) "
-        f"SELECT %(school)s, %(source)s, {', '.join('s.' + q(c) for c in cols)}, %(run)s, %(run)s "
-        f"FROM {stage} s WHERE s.run_id=%(run)s AND s._deleted=0{only} "
-        f"ON CONFLICT (school, source, sourced_id) DO UPDATE SET {sets}, updated_run=%(run)s, deleted_at=NULL, "
-        f"deleted_run=NULL WHERE NOT {_same(t, 'EXCLUDED', cols)} OR {t}.deleted_at IS NOT NULL", p)
+        f"INSERT INTO {t} (school, source, {', '.join(map(q, cols))}, created_run, updated_run{person[0]}) "
+        f"SELECT %(school)s, %(source)s, {', '.join('s.' + q(c) for c in cols)}, %(run)s, %(run)s{person[1]} "
+        f"FROM {q(STAGE_PREFIX + spec.entity)} s WHERE s.run_id=%(run)s AND s._deleted=0{only} "
+        f"ON CONFLICT (school, source, sourced_id) DO UPDATE SET {', '.join(f'{q(c)}=EXCLUDED.{q(c)}' for c in cols)}, "
+        f"updated_run=%(run)s, deleted_at=NULL, deleted_run=NULL "
+        f"WHERE NOT {_same(t, 'EXCLUDED', cols)} OR {t}.deleted_at IS NOT NULL", p)
 
 
 def changes_of(conn: Any, run_id: int, entity: str | None = None, limit_per_entity: int = 0) -> list[ChangeRow]:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rostersync.store import migrations as shared
+from rostersync.store.schema import BOOKKEEPING, IDENTITY_COLUMNS
 from rostersync.store.sqlfiles import q
 
 Migration = Callable[[Any], None]  # fn(psycopg.Connection)
@@ -36,6 +37,8 @@ VERSION_TABLE = "rostersync_schema"
 UPGRADE_LOCK = 0x7273796E632D6462
 #: the tables PostgreSQL has besides the shared ones, by the prefix of their names
 STAGE_PREFIX = "stage_"
+#: a new person id: 16 random hex digits (64 bits), as SQLite's ``lower(hex(randomblob(8)))``
+NEW_PERSON_ID = "left(replace(gen_random_uuid()::text, '-', ''), 16)"
 
 
 #: ``@migration``: append a function as the PostgreSQL store's next migration (named as SQLite's)
@@ -115,8 +118,30 @@ def m003_web_view(conn: Any) -> None:
 
 
 @migration
-def m004_job_ids(conn: Any) -> None:
-    """A run made by a queued job records the job's id (as the SQLite store's migration 4): the apply
+def m004_operators(conn: Any) -> None:
+    """What operators read and rely on (as the SQLite store's migration 4): issues' ``value`` and
+    ``outcome``; users' ``person_id`` (each existing user a new one) and ``rekeyed_to``; the
+    ``current_people`` view; the ``notifications`` log."""
+    for column in ('"value" text', '"outcome" text'):
+        conn.execute(f"ALTER TABLE run_issues ADD COLUMN {column}")
+    conn.execute('ALTER TABLE users ADD COLUMN "person_id" text')
+    conn.execute('ALTER TABLE users ADD COLUMN "rekeyed_to" text')
+    # PostgreSQL expands a view's * when it is made (SQLite when it is read): the view takes the new columns
+    conn.execute('CREATE OR REPLACE VIEW "current_users" AS SELECT * FROM users WHERE deleted_at IS NULL')
+    conn.execute(f"UPDATE users SET person_id = {NEW_PERSON_ID}")
+    conn.execute('CREATE INDEX "idx_users_school_person_id" ON "users" ("school", "person_id")')
+    conn.execute('CREATE VIEW "current_people" AS SELECT person_id, school, source, sourced_id, role, given_name, '
+                 'family_name, identifier, email, username, user_ids, user_master_identifier, created_run, '
+                 'updated_run FROM users WHERE deleted_at IS NULL')
+    conn.execute('CREATE TABLE "notifications" ("id" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "run_id" bigint, '
+                 '"channel" text NOT NULL, "kind" text NOT NULL, "status" text NOT NULL, "detail" text, '
+                 '"at" text NOT NULL)')
+    conn.execute('CREATE INDEX "idx_notifications_channel_kind" ON "notifications" ("channel", "kind", "at")')
+
+
+@migration
+def m005_job_ids(conn: Any) -> None:
+    """A run made by a queued job records the job's id (as the SQLite store's migration 5): the apply
     fence refuses a second applied run of one job."""
     conn.execute('ALTER TABLE sync_runs ADD COLUMN "job_id" text')
     conn.execute('CREATE INDEX "idx_sync_runs_job_id" ON "sync_runs" ("job_id")')
@@ -160,8 +185,8 @@ def expected_columns() -> dict[str, tuple[str, ...]]:
     shared_columns = shared.expected_columns()
     own: dict[str, tuple[str, ...]] = {}
     for entity in shared.V1_ROSTER:
-        data = [c for c in shared_columns[entity] if c not in ("school", "source", "created_run", "updated_run",
-                                                               "deleted_at", "deleted_run")]
+        data = [c for c in shared_columns[entity] if c not in ("school", "source", *BOOKKEEPING,
+                                                               *IDENTITY_COLUMNS.get(entity, ()))]
         own[STAGE_PREFIX + entity] = ("run_id", "_row", *data, "_deleted")
     own["run_staging"] = ("run_id", "entities")
     own["source_locks"] = ("school", "source", "holder", "heartbeat_at")

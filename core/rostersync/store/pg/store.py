@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -28,14 +28,14 @@ from rostersync.errors import ConfigError
 from rostersync.issues import Issue
 from rostersync.secrets import SecretRef, redact
 from rostersync.store import shared
-from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, RunRow, SchemaVersion
+from rostersync.store.base import ApplyOutcome, ApplyPolicy, ChangeRow, NotificationRow, RunRow, SchemaVersion
 from rostersync.store.pg import apply as pg_apply
 from rostersync.store.pg import lease, migrations
 from rostersync.store.pg.database import Database
 from rostersync.store.pg.pages import PgPageReads
 from rostersync.store.schema import TABLES
 from rostersync.store.sqlfiles import q
-from rostersync.store.staging import StagingArea
+from rostersync.store.staging import StagingArea, stored_issue
 
 utcnow = pg_apply.utcnow
 ISSUE_COLUMNS = pg_apply.ISSUE_COLUMNS
@@ -105,12 +105,16 @@ class PostgresStore(PgPageReads):
                       [utcnow(), redact(reason), run_id])
 
     def add_warning(self, run_id: int, issue: Issue | str) -> None:
-        issue = Issue.of(issue)
-        row = (*issue.row()[:-1], redact(issue.message))
-        with self.db.connect() as conn:
-            conn.execute(f"INSERT INTO run_issues (run_id, {ISSUE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-                         f"%s, %s)", [run_id, *row])
-            conn.execute("UPDATE sync_runs SET warnings = coalesce(warnings, 0) + 1 WHERE id=%s", [run_id])
+        self.add_issues(run_id, [Issue.of(issue)])
+
+    def add_issues(self, run_id: int, issues: Iterable[Issue]) -> None:
+        """One COPY and the run's warning count, in one transaction."""
+        stored = list(map(stored_issue, issues))
+        if stored:
+            with self.db.connect() as conn:
+                pg_apply.copy_issues(conn, run_id, stored)
+                conn.execute("UPDATE sync_runs SET warnings = coalesce(warnings, 0) + %s WHERE id=%s",
+                             [len(stored), run_id])
 
     def last_state(self, school: str, source: str) -> dict[str, Any]:
         state = self._one("SELECT state FROM sync_runs WHERE school=%s AND source=%s AND status='ok' "
@@ -194,6 +198,44 @@ class PostgresStore(PgPageReads):
             return shared.move_rows(school, old, new, lambda sql, params: bool(conn.execute(sql, params).fetchone()),
                                     lambda sql, params: conn.execute(sql, params).rowcount, "%s")
 
+    # -- people ---------------------------------------------------------------------------------
+    def duplicate_people(self, school: str | None, keys: Sequence[str]) -> list[dict[str, Any]]:
+        from rostersync.masking import mask
+        from rostersync.store.pg import identity
+
+        where, params = ("AND u.school = %s", [school]) if school else ("", [])
+        out: list[dict[str, Any]] = []
+        with self.db.connect() as conn:
+            for key in keys:
+                out += [{"school": sc, "reason": f"same {key}", "value": v, "people": people}
+                        for sc, v, people in conn.execute(identity.duplicate_people_sql(key, where), params)]
+            sql = (f"SELECT u.school, d.birth_date, {identity.PEOPLE} FROM users u JOIN demographics d "
+                   f"ON d.school = u.school AND d.source = u.source AND d.sourced_id = u.sourced_id "
+                   f"AND d.deleted_at IS NULL WHERE u.deleted_at IS NULL {where} AND d.birth_date IS NOT NULL "
+                   f"GROUP BY u.school, lower(trim(u.given_name)), lower(trim(u.family_name)), d.birth_date "
+                   f"HAVING count(*) > 1")
+            out += [{"school": sc, "reason": "same name and birth date",
+                     "value": mask("demographics", "birth_date", v), "people": people}
+                    for sc, v, people in conn.execute(sql, params)]
+        for group in out:
+            group["people"].sort(key=lambda p: (p["source"], p["sourced_id"]))
+        return sorted(out, key=lambda g: (g["school"], g["reason"], str(g["value"])))
+
+    # -- notifications ----------------------------------------------------------------------------
+    def record_notification(self, channel: str, kind: str, status: str, detail: str | None = None,
+                            run_id: int | None = None) -> None:
+        self._execute("INSERT INTO notifications (run_id, channel, kind, status, detail, at) "
+                      "VALUES (%s, %s, %s, %s, %s, %s)",
+                      [run_id, channel, kind, status, redact(detail) if detail else None, utcnow()])
+
+    def notifications(self, channel: str | None = None, kind: str | None = None, run_id: int | None = None,
+                      limit: int = 100) -> list[NotificationRow]:
+        found = [(column, value) for column, value in (("channel", channel), ("kind", kind), ("run_id", run_id))
+                 if value is not None]
+        where = ("WHERE " + " AND ".join(f"{column} = %s" for column, _v in found)) if found else ""
+        return self._rows(f"SELECT * FROM notifications {where} ORDER BY id DESC LIMIT %s",
+                          [*(v for _c, v in found), limit])  # type: ignore[return-value]
+
     # -- one sync per source ------------------------------------------------------------------
     def source_lock(self, school: str, source: str) -> AbstractContextManager[bool]:
         """A lease in ``source_locks`` (see :mod:`rostersync.store.pg.lease`)."""
@@ -258,7 +300,7 @@ class PostgresStore(PgPageReads):
         rows = self._rows("SELECT * FROM sync_runs WHERE id=%s", [run_id])
         return shared.held(run_id, rows[0] if rows else None)
 
-    def approve(self, run_id: int) -> ApplyOutcome:
+    def approve(self, run_id: int, identity: tuple[str, ...] = ()) -> ApplyOutcome:
         """Apply a held run exactly as it was staged (safeguards off; the run's own mode), from its rows in
         the database; refused when a later run applied since or a crash of the server emptied them."""
         run = self._held(run_id)
@@ -276,7 +318,7 @@ class PostgresStore(PgPageReads):
                 raise ConfigError(f"the staged data of run {run_id} is gone ({', '.join(gone)}: the database "
                                   f"server restarted after a crash, which empties staging); discard it and sync "
                                   f"again: rostersync discard {run_id}")
-            policy = ApplyPolicy(safeguards=None, add_only=run["mode"] == "add-only")
+            policy = ApplyPolicy(safeguards=None, add_only=run["mode"] == "add-only", identity=identity)
             state = json.loads(run["state"]) if run["state"] else {}
             outcome = pg_apply.apply_staged(conn, run_id, school, source, entities, policy, None, state)
             conn.execute("UPDATE sync_runs SET approved_at=%s, error=NULL WHERE id=%s", [utcnow(), run_id])
