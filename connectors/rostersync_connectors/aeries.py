@@ -39,6 +39,7 @@ AERIES = ApiProfile(
     client_auth="basic",
     scopes=("https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly",
             "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly"),
+    habits=("scopes-required", "cookie-affinity"),
     sources=(
         Source(DOCS + "14000065667-oneroster-api-available-endpoints", "[doc]",
                "base URL = Aeries base URL + /ims/oneroster/v1p1; endpoints and the permission each needs"),

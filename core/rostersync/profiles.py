@@ -29,6 +29,7 @@ import attrs
 
 from rostersync.api.settings import AUTH_MODES, CLIENT_AUTH, TOKEN_METHODS, VERSIONS, OneRosterApiSettings
 from rostersync.connector import NOTHING, Connector, Quirk, Source, choice, positive, setting
+from rostersync.habits import HABITS, unknown
 from rostersync.settings import bundle_format
 from rostersync.transports.dropbox import DropBoxSettings
 from rostersync.transports.sftp_settings import SftpSettings
@@ -140,10 +141,19 @@ class ApiProfile:
     sort: str = ""
     refresh_on_500: bool = False
     timeout: float = 60.0
+    #: what the server does that the spec does not (names from :data:`rostersync.habits.HABITS`): the
+    #: simulator imitating this SIS switches each on, so the conformance kit meets them
+    habits: tuple[str, ...] = ()
     #: other settings' defaults (e.g. ``{"org_types_as_school": ("department",)}``)
     defaults: Mapping[str, Any] = attrs.Factory(dict)
     quirks: tuple[Quirk, ...] = ()
     sources: tuple[Source, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        strange = unknown(self.habits)
+        if strange:
+            raise ValueError(f"profile {self.name}: unknown server habits {', '.join(strange)} "
+                             f"(known: {', '.join(HABITS)})")
 
     def url(self, template: Template, values: Mapping[str, str]) -> str:
         """A template filled from the inputs' cleaned answers ('' when not public for these answers)."""
@@ -178,6 +188,7 @@ class ApiProfile:
         if self.notes:
             parts.append(self.notes)
         parts += [f"Quirk ({q.name}): {q.description}" for q in self.quirks]
+        parts += [f"Server habit ({h}): {HABITS[h]}" for h in self.habits]
         return "\n\n".join(parts)
 
 
