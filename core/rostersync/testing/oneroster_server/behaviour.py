@@ -2,9 +2,11 @@
 
 Three families: **relaxed payloads** real servers send and clients must read (``nulls``,
 ``json_booleans``, ``string_booleans``, ``bare_refs``, ``id_whitespace``, ``path_envelopes``,
-``error_envelope``; applied by :mod:`.relaxed`), **paging and availability habits** (clamped pages,
-missing headers, throttling, random failures, expiring tokens, refused endpoints...), and **hostile or
-broken servers** (garbled bodies, HTML pages, bombs, redirects, slowloris; applied by :mod:`.http`).
+``error_envelope``; and data an SIS sends its own way: ``department_orgs``, ``norwegian_roles``; applied
+by :mod:`.relaxed`), **paging and availability habits** (clamped pages, missing headers, throttling,
+random failures, expiring tokens, refused endpoints, an unstable order, a dropped connection...), and
+**hostile or broken servers** (garbled bodies, HTML pages, bombs, redirects, slowloris; applied by
+:mod:`.http`).
 
 A profile imitating one SIS is a Behaviour with its habits switched on (plus its paths and auth policy,
 see :mod:`.auth` and :class:`~.routes.Paths`).
@@ -30,6 +32,8 @@ class Behaviour:
     bare_refs: bool = False  # references as {"sourcedId": ...} only (no href, no type)
     id_whitespace: bool = False  # sourcedIds and references padded with spaces
     path_envelopes: bool = False  # /students answers {"students": [...]} (not the spec's "users")
+    department_orgs: bool = False  # schools served as orgs of type "department" (some Rediker tenants)
+    norwegian_roles: bool = False  # guardians' role served as the Norwegian profile's ext:primaryGuardian
     # where the imsx status object sits: spec, bare, wrapped or set (see errors.py)
     error_envelope: str = attrs.field(default="spec", validator=attrs.validators.in_(ENVELOPES))
     # paging and availability:
@@ -46,6 +50,8 @@ class Behaviour:
     token_max_uses: int = 0  # a token stops working after this many requests (0: never), whatever its ttl
     forbidden: tuple[str, ...] = ()  # collections answered 403 (e.g. demographics)
     ignore_offset: bool = False  # every page starts at offset 0 (a broken server)
+    unstable_order: bool = False  # without sort=, each request orders a collection differently (SaphireK12)
+    cut_every: int = 0  # every Nth data request loses its connection halfway through the body
     total_skew: int = 0  # X-Total-Count off by this much
     no_school_paths: bool = False  # /schools/{id}/... answers 404
     # hostile or broken servers (and what sits between them and rostersync):
@@ -61,7 +67,8 @@ class Behaviour:
     @property
     def relaxed(self) -> bool:
         """Whether any payload habit is on (pages cannot then be joined from cached spec-exact JSON)."""
-        return self.nulls or self.json_booleans or self.string_booleans or self.bare_refs or self.id_whitespace
+        return (self.nulls or self.json_booleans or self.string_booleans or self.bare_refs or self.id_whitespace
+                or self.department_orgs or self.norwegian_roles)
 
     @classmethod
     def parse(cls, items: tuple[str, ...] | list[str]) -> Behaviour:

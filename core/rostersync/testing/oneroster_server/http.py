@@ -2,7 +2,8 @@
 
 The handler only moves bytes: it hands (method, target, headers, body) to the application's
 ``handle`` and writes back what it answers, after the hostile behaviours have had their way with the
-body (cut in half, padded, replaced by an HTML page, gzip-bombed, trickled out 64 bytes at a time).
+body (cut in half, padded, replaced by an HTML page, gzip-bombed, trickled out 64 bytes at a time, or
+its connection dropped halfway: :class:`Cut`).
 HTTP/1.1 keep-alive with Nagle off, so clients reuse connections as they do with real servers.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
@@ -25,6 +27,15 @@ HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1
 
 class Encoded(bytes):
     """A response body already encoded as JSON (pages joined from cached objects)."""
+
+
+class Cut(Encoded):
+    """A body whose connection drops halfway through it: the full Content-Length is announced, half the
+    bytes are sent, then the socket is closed (a reset link, a restarted load balancer)."""
+
+
+def json_body(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def misbehave(b: Behaviour, is_token: bool, status: int, data: bytes) -> tuple[int, str, bytes]:
@@ -60,8 +71,7 @@ def handler_for(handle: Handle, behaviour: Callable[[], Behaviour], token_path: 
                 status, out_headers, payload = handle(self.command, self.path, headers, body)
             except Exception as exc:  # a simulator bug: answer 500 rather than hang the client
                 status, out_headers, payload = 500, {}, {"error": f"{type(exc).__name__}: {exc}"}
-            data = payload if isinstance(payload, Encoded) else json.dumps(
-                payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            data = payload if isinstance(payload, Encoded) else json_body(payload)
             status, kind, data = misbehave(b, self.path.startswith(token_path()), status, data)
             if b.gzip and "gzip" in headers.get("accept-encoding", ""):
                 data = gzip.compress(data, 6)
@@ -72,6 +82,12 @@ def handler_for(handle: Handle, behaviour: Callable[[], Behaviour], token_path: 
             for name, value in out_headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if isinstance(payload, Cut):
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if not b.trickle:
                 self.wfile.write(data)
                 return

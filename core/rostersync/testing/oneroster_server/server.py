@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
 
@@ -45,7 +45,7 @@ from rostersync.testing.oneroster_server.behaviour import Behaviour
 from rostersync.testing.oneroster_server.data import RosterData
 from rostersync.testing.oneroster_server.errors import ApiError, payload, unknown
 from rostersync.testing.oneroster_server.fields import REF_TARGETS, Field, by_key, fields
-from rostersync.testing.oneroster_server.http import Encoded, handler_for
+from rostersync.testing.oneroster_server.http import Cut, Encoded, handler_for, json_body
 from rostersync.testing.oneroster_server.query import link_header, read_query, select_fields, sort_objects
 from rostersync.testing.oneroster_server.relaxed import relax
 from rostersync.testing.oneroster_server.routes import COLLECTION, NESTED, SINGLE, Paths, Route, find_route
@@ -79,6 +79,7 @@ class Simulator(Running):
         self.log: list[LogEntry] = []
         self._lock = threading.Lock()
         self._requests = 0
+        self.cuts = 0  # responses whose connection was dropped (Behaviour.cut_every)
         self._random = random.Random(self.behaviour.seed)
         self.server = Server((host, port), handler_for(self.handle, lambda: self.behaviour,
                                                        lambda: self.auth.token_path))
@@ -106,7 +107,8 @@ class Simulator(Running):
 
     @property
     def token_url(self) -> str:
-        return self.root + self.auth.token_path
+        query = urlencode(self.auth.token_query)
+        return self.root + self.auth.token_path + (f"?{query}" if query else "")
 
     @property
     def client_id(self) -> str:
@@ -149,8 +151,8 @@ class Simulator(Running):
         b = self.behaviour
         if b.redirect and (url.path != self.auth.token_path or b.redirect_token):
             status, out_headers, answer = 302, {"Location": b.redirect.rstrip("/") + target}, {}
-        elif url.path == self.auth.token_path and method == "POST":
-            status, out_headers, answer = self.auth.token(headers, body, b.token_ttl)
+        elif url.path == self.auth.token_path and self.auth.oauth2:
+            status, out_headers, answer = self.auth.token(headers, body, b.token_ttl, method, dict(params))
         else:
             try:
                 status, out_headers, answer = self._read(method, target, url.path, params, headers)
@@ -182,6 +184,16 @@ class Simulator(Running):
             raise ApiError(500, "simulated failure", "internal_server_error")
         if found is None:
             raise unknown(f"no such endpoint {path}")
+        status, out_headers, answer = self._answer(found, path, params)
+        if b.cut_every and n % b.cut_every == 0:  # the link drops halfway through this response
+            with self._lock:
+                self.cuts += 1
+            return status, out_headers, Cut(answer if isinstance(answer, bytes) else json_body(answer))
+        return status, out_headers, answer
+
+    def _answer(self, found: tuple[Route, list[str]], path: str, params: list[tuple[str, str]]
+                ) -> tuple[int, dict[str, str], Any]:
+        b = self.behaviour
         route, ids = found
         literal = [s for s in route.pattern if not s.startswith("{")]
         if b.no_school_paths and route.kind == NESTED and route.pattern[0] == "schools":
@@ -215,6 +227,9 @@ class Simulator(Running):
 
         key = (route.kind, route.name, tuple(ids), query.filter, query.sort, query.descending)
         selected = self.data.selection(key, select)
+        if b.unstable_order and not query.sort:  # no natural order: each request sees another one
+            with self._lock:
+                selected = self._random.sample(selected, len(selected))
         with self.data.lock:
             total, page = len(selected), selected[offset:offset + limit]
         out_headers: dict[str, str] = {}
@@ -237,5 +252,5 @@ class Simulator(Running):
     def _out(self, entity: str, obj: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
         if self.behaviour.relaxed:
             defaulted = obj.get("sourcedId") in self.data.defaulted.get(entity, ())
-            obj = relax(obj, fields(entity, self.version), self.behaviour, defaulted=defaulted)
+            obj = relax(obj, fields(entity, self.version), self.behaviour, defaulted=defaulted, entity=entity)
         return select_fields(obj, wanted)
