@@ -113,15 +113,16 @@ class ClientCredentials(httpx.Auth):
         response = yield req
         if response.status_code == 401 or (response.status_code == 500 and self.options.refresh_on_500):
             req.headers["Authorization"] = f"Bearer {self.token(stale=used)}"
-            self._add_cookies(req)
+            self._add_cookies(req, renewed=True)
             yield req
 
-    def _add_cookies(self, req: httpx.Request) -> None:
-        """The token response's cookies, unless the request already carries a cookie of that name."""
+    def _add_cookies(self, req: httpx.Request, renewed: bool = False) -> None:
+        """The token response's cookies, unless the request already carries a cookie of that name; after a
+        renewal the new token's cookies win (the old ones point at the node that knew the old token)."""
         if not self.cookies:
             return
         sent = dict(part.strip().split("=", 1) for part in req.headers.get("Cookie", "").split(";") if "=" in part)
-        merged = {**self.cookies, **sent}
+        merged = {**sent, **self.cookies} if renewed else {**self.cookies, **sent}
         req.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in merged.items())
 
 
