@@ -63,6 +63,9 @@ class AuthPolicy:
         """(status, headers, JSON) answering a token request (RFC 6749 errors: ``{"error": ...}``).
         ``query`` is the request's query string (a GET token request carries its form there)."""
         query = dict(query or {})
+        if not self.oauth2:
+            return _refusal(400, "unsupported_grant_type", "this server issues no tokens: it takes OAuth 1 "
+                            "signatures on each request")
         if method != self.token_method:
             return _refusal(405, "invalid_request", f"the token endpoint answers {self.token_method} only")
         missing = [f"{k}={v}" for k, v in self.token_query.items() if query.get(k) != v]
@@ -148,6 +151,10 @@ class AuthPolicy:
             valid, _request = self._oauth1_endpoint().validate_request(url, "GET", None, {"Authorization": auth})
             if not valid:
                 raise _unauthorised()
+        elif auth.startswith("OAuth "):
+            raise _unauthorised("this server takes OAuth 2 bearer tokens, not OAuth 1 signatures")
+        elif auth.lower().startswith("bearer "):
+            raise _unauthorised("this server takes OAuth 1 signatures, not bearer tokens")
         else:
             raise _unauthorised()
         if not self.allows(scopes, route):
@@ -178,9 +185,8 @@ def _cookies(headers: dict[str, str]) -> dict[str, str]:
     return {name: value for name, _, value in pairs if name}
 
 
-def _unauthorised() -> ApiError:
-    return ApiError(401, "missing, invalid or expired credentials", "unauthorisedrequest",
-                    headers={"WWW-Authenticate": "Bearer"})
+def _unauthorised(why: str = "missing, invalid or expired credentials") -> ApiError:
+    return ApiError(401, why, "unauthorisedrequest", headers={"WWW-Authenticate": "Bearer"})
 
 
 def auth_kind(headers: dict[str, str]) -> str:

@@ -151,7 +151,7 @@ class Simulator(Running):
         b = self.behaviour
         if b.redirect and (url.path != self.auth.token_path or b.redirect_token):
             status, out_headers, answer = 302, {"Location": b.redirect.rstrip("/") + target}, {}
-        elif url.path == self.auth.token_path and self.auth.oauth2:
+        elif url.path == self.auth.token_path:
             status, out_headers, answer = self.auth.token(headers, body, b.token_ttl, method, dict(params))
         else:
             try:
