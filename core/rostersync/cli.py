@@ -165,6 +165,45 @@ def connectors_show(name: str, as_json: bool) -> None:
         emit(sources, ["tag", "where", "fact"], as_json=False, title="Sources")
 
 
+@connectors.command("test")
+@click.argument("names", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Test every installed connector.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Connectors tested at once, each in its own process (default: the number of CPUs).")
+@json_option
+def connectors_test(names: tuple[str, ...], every: bool, jobs: int | None, as_json: bool) -> None:
+    """Run the conformance kit on installed connectors: metadata and settings, then a sync from a real
+    server imitating the SIS (or an SFTP drop laid out as it lays it out) compared row for row with the
+    reference bundle, a re-sync and three faults. Exit 1 when a check fails."""
+    import os
+    import time
+
+    from rostersync.errors import ConfigError
+    from rostersync.output import console, emit
+    from rostersync.plugins import get_connector, get_connectors
+    from rostersync.testing.kit.runner import check_connectors
+
+    if every == bool(names):
+        raise ConfigError("name the connectors to test, or pass --all (not both)")
+    chosen = list(get_connectors()) if every else [get_connector(n).name for n in dict.fromkeys(names)]
+    started = time.monotonic()
+    results = check_connectors(chosen, jobs or os.cpu_count() or 1)
+    seconds = time.monotonic() - started
+    outcomes = [o for name in chosen for o in results[name]]
+    failed = sorted({o.connector for o in outcomes if not o.ok})
+    if as_json:
+        emit([{"connector": o.connector, "check": o.check, "status": o.status, "ok": o.ok, "detail": o.detail}
+              for o in outcomes], [], as_json=True)
+    else:
+        for name in chosen:
+            rows = [{"check": o.check, "ok": {"ok": "ok", "skipped": "skipped"}.get(o.status, "FAILED"),
+                     "detail": o.detail} for o in results[name]]
+            emit(rows, ["check", "ok", "detail"], as_json=False, title=name)
+        verdict = f"{len(failed)} failed: {', '.join(failed)}" if failed else "all passed"
+        console.print(f"{len(chosen)} connector(s) tested in {seconds:.1f} s: {verdict}")
+    sys.exit(1 if failed else 0)
+
+
 @main.command("plugins")
 @json_option
 def plugins_cmd(as_json: bool) -> None:

@@ -18,7 +18,8 @@ class CuttingProxy:
     ``stall=False`` drops the connection (a reset link, a restarted server); ``stall=True`` keeps it
     open but forwards nothing more (a dead link nobody closes: only a timeout notices). Only the
     first ``cut_connections`` connections are broken; later ones pass everything, as a flaky link
-    that recovers would.
+    that recovers would. ``sessions`` holds how many bytes the server sent on each connection that has
+    ended (so a test can aim a later cut at a point inside the transfer).
     """
 
     def __init__(self, target_port: int, cut_after: int, cut_connections: int, stall: bool = False) -> None:
@@ -28,6 +29,7 @@ class CuttingProxy:
         self.stall = stall
         self.connections = 0
         self.cuts = 0
+        self.sessions: list[int] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
@@ -43,9 +45,9 @@ class CuttingProxy:
             limit = self.cut_after if self.connections <= self.cut_connections else None
             server = socket.create_connection(("127.0.0.1", self.target_port))
             threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, limit), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, limit, True), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, limit: int | None, from_server: bool = False) -> None:
         sent = 0
         try:
             while data := src.recv(16384):
@@ -59,6 +61,8 @@ class CuttingProxy:
                 sent += len(data)
         except OSError:
             pass
+        if from_server:
+            self.sessions.append(sent)
         for s in (src, dst):
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
