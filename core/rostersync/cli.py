@@ -204,6 +204,28 @@ def connectors_test(names: tuple[str, ...], every: bool, jobs: int | None, as_js
     sys.exit(1 if failed else 0)
 
 
+@connectors.command("new")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["oneroster-api", "sftp"]), required=True,
+              help="How the SIS delivers rosters: its OneRoster REST API, or files dropped on SFTP.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the new package (default: ./rostersync-NAME).")
+@click.option("--title", help="The SIS as districts name it (default: from NAME).")
+def connectors_new(name: str, kind: str, folder: Path | None, title: str | None) -> None:
+    """Scaffold a pip-installable connector plugin for a new SIS: pyproject with the rostersync entry
+    point, the SIS's profile, a README and a conformance test that pass as generated."""
+    from rostersync.output import console
+    from rostersync.scaffold import scaffold
+
+    target = folder or Path(f"rostersync-{name}")
+    written = scaffold(name, kind, target, title)
+    listing = "".join(f"  {p}\n" for p in written)
+    console.print(f"Created {target}:\n{listing}Next:\n  cd {target} && pip install -e \".[test]\"\n"
+                  f"  rostersync connectors test {name}   # or: pytest\n"
+                  f"Then replace the profile's placeholder facts (src/.../__init__.py) with {name}'s own.",
+                  highlight=False, markup=False)
+
+
 @main.command("plugins")
 @json_option
 def plugins_cmd(as_json: bool) -> None:
