@@ -211,11 +211,12 @@ def test_a_plugin_adds_a_command(run_cli, tmp_path):
 
 
 def test_connectors_list_is_fast_enough_to_import(tmp_path):
-    """Listing must not import the heavy transports (paramiko, httpx) nor the web view's stack."""
+    """Listing must not import the heavy transports (paramiko, httpx), the web view's stack nor the
+    conformance kit (and pytest with it)."""
     code = ("import sys; from rostersync.cli import main\n"
             "try:\n    main(['connectors', 'list', '--json'])\nexcept SystemExit:\n    pass\n"
             "print('paramiko' in sys.modules, 'httpx' in sys.modules, file=sys.stderr)\n"
-            "print(sorted(m for m in ('starlette', 'jinja2', 'uvicorn', 'argon2') if m in sys.modules), "
-            "file=sys.stderr)")
+            "print(sorted(m for m in ('starlette', 'jinja2', 'uvicorn', 'argon2', 'rostersync.testing.kit', 'pytest') "
+            "if m in sys.modules), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stderr.strip().splitlines()[-2:] == ["False False", "[]"]
