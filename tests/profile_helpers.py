@@ -73,7 +73,7 @@ PROFILES = {p.name: p for p in (
 #: Test profiles shaped like five SIS whose facts reference/sis.md records (used where the real connector
 #: is not installed): Infinite Campus (1.2 under /campus/api/..., token URL with ?appName=), ClassLink
 #: Roster Server (OAuth 1 only, enabledUser as a string), FOCUS (token at {base}/token, credentials in the
-#: body), Skyward (an expired token answered 500, renewed on refresh_on_500).
+#: header and the body), Skyward (an expired token answered 500, renewed on refresh_on_500).
 LOOKALIKES = {
     "infinite-campus": profile(
         "infinite-campus", title="Infinite Campus", version="1.2",
@@ -85,7 +85,7 @@ LOOKALIKES = {
         inputs=(Input("tenant", "Roster Server tenant", example="district-ca"),),
         base_url="https://{tenant}-v2.rosterserver.com/ims/oneroster/v1p1", habits=("string-booleans",)),
     "focus": profile(
-        "focus", title="FOCUS", client_auth="body",
+        "focus", title="FOCUS", client_auth="both",
         inputs=(Input("district", "Focus district name", example="demo"),),
         base_url="https://{district}.focusschoolsoftware.com/focus/api/1.0/ims/oneroster/v1p1",
         token_url="https://{district}.focusschoolsoftware.com/focus/api/1.0/ims/oneroster/v1p1/token"),

@@ -1,6 +1,8 @@
 """Profiles are not one server in disguise: each SIS's connector, pointed at another SIS's imitation, is
 refused for the reason the two SIS really differ in (OAuth 1 or 2, scopes, where the credentials go,
-the token path, how an expired token is answered), and syncs from its own.
+the token path and its query, how an expired token is answered), and syncs from its own. "server": the
+connector is given the other server's addresses (so the first difference is in how it authenticates);
+"own": its own paths on the other server's host.
 
 Aeries is the shipped connector. Infinite Campus, ClassLink, FOCUS and Skyward are the shipped
 connectors when installed, otherwise test profiles of the same shape (profile_helpers.LOOKALIKES,
@@ -25,17 +27,20 @@ _runs = itertools.count()
 CASES = {
     "aeries-at-classlink": ("aeries", "classlink", "server", {},
                             ("could not get an access token", "unsupported_grant_type",
-                             "takes OAuth 1 signatures")),
+                             "it takes OAuth 1 signatures")),
+    "aeries-at-focus": ("aeries", "focus", "server", {},
+                        ("invalid_client", "reads client credentials from: basic and body")),
     "infinite-campus-at-aeries": ("infinite-campus", "aeries", "server", {},
                                   ("invalid_scope", "scope required: https://purl.imsglobal.org/spec/or/v1p1/")),
     "classlink-at-focus": ("classlink", "focus", "server", {},
                            ("HTTP 401", "takes OAuth 2 bearer tokens, not OAuth 1 signatures")),
-    "focus-at-skyward": ("focus", "skyward", "server", {},
-                         ("invalid_client", "reads client credentials from: basic")),
-    "focus-at-skyward-expiring": ("focus", "skyward", "server", {"client_auth": "basic", "token_max_uses": 6},
+    "focus-at-infinite-campus": ("focus", "infinite-campus", "own", {},
+                                 ("could not get an access token", "HTTP 404",
+                                  "no such path /focus/api/1.0/ims/oneroster/v1p1/token")),
+    "focus-at-skyward-expiring": ("focus", "skyward", "server", {"token_max_uses": 6},
                                   ("HTTP 500", "Token has expired")),
-    "skyward-at-infinite-campus": ("skyward", "infinite-campus", "own", {},
-                                   ("could not get an access token", "HTTP 404", "no such path /api/oauth/token")),
+    "skyward-at-infinite-campus": ("skyward", "infinite-campus", "server", {"token_url": "{root}/campus/oauth2/token"},
+                                   ("could not get an access token", "must carry appName=")),
 }
 
 
@@ -51,6 +56,7 @@ def _sync(connector, server, tmp_path, where="server", **changes):  # type: igno
     bundle = bundle_for("", tmp_path / "district")
     sim = simulator_profile(server).simulator(bundle.path, **behaviour).start()
     try:
+        changes = {k: v.format(root=sim.root) if isinstance(v, str) else v for k, v in changes.items()}
         settings = connector_settings(connector, sim, tmp_path / "secrets", retries=2, **changes)
         if where == "own":
             settings.update(relocated_urls(connector, sim))

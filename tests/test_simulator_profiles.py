@@ -189,3 +189,18 @@ def test_the_kit_lists_its_checks_in_order():
     assert [c.name for c in CHECKS] == ["metadata", "settings-help", "secrets", "derived-urls", "sync",
                                         "same-roster", "re-sync", "fault-token-expiry", "fault-throttled",
                                         "fault-dropped-connection"]
+
+
+def test_a_fixed_token_server_takes_its_token_and_issues_none(lab, sim_of):
+    """A token handed out of band (ClassLink's OneRoster proxy): accepted as it is, never renewed."""
+    from rostersync.profiles import api_connector
+
+    connector = api_connector(profile("t-fixed", auth="bearer-token", token_url=""))
+    shape = simulator_profile(connector)
+    assert (shape.fixed_token, shape.oauth1, shape.oauth2) == (True, False, False)
+    sim = sim_of(connector)
+    token = {"Authorization": f"Bearer {sim.client_secret}"}
+    assert httpx.get(f"{sim.base_url}/orgs", headers=token).status_code == 200
+    assert httpx.get(f"{sim.base_url}/orgs", headers={"Authorization": "Bearer guessed"}).status_code == 401
+    refused = httpx.post(sim.token_url, data={"grant_type": "client_credentials"}, auth=(sim.client_id, "x"))
+    assert refused.status_code == 400 and "send the access token it gave you" in refused.text

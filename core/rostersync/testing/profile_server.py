@@ -7,7 +7,8 @@ the page-size cap and the server's habits (:data:`rostersync.habits.HABITS`). :f
 turns those facts into a :class:`SimulatorProfile`, and :meth:`SimulatorProfile.start` runs a
 :class:`~rostersync.testing.simulator.Simulator` that is *that* server and no other: mounted at the
 SIS's base path, issuing tokens only at its token path (with the query it wants), only by its
-method, only for its grant and credential placement, OAuth 1 or OAuth 2 but not both, refusing a
+method, only for its grant and credential placement, OAuth 1 or OAuth 2 (or a fixed bearer token
+issued out of band) but not two of them, refusing a
 token request without the scopes it requires, and with its habits on. So a connector that is right
 for its SIS passes, and the same connector pointed at another SIS's profile is refused for a reason
 one can name (tests/test_profiles_distinct.py).
@@ -59,6 +60,7 @@ class SimulatorProfile:
     required_scopes: tuple[str, ...] = ()
     affinity_cookie: str = ""
     expired_status: int = 401
+    fixed_token: bool = False  # a token issued out of band (the client secret), never renewed
     behaviour: Behaviour = attrs.Factory(Behaviour)
     habits: tuple[str, ...] = ()
 
@@ -68,7 +70,7 @@ class SimulatorProfile:
                           token_query=self.token_query, grant=self.grant,
                           username="rostersync-kit" if self.grant == "password" else "", password=password,
                           required_scopes=self.required_scopes, affinity_cookie=self.affinity_cookie,
-                          expired_status=self.expired_status)
+                          expired_status=self.expired_status, fixed_token=client_secret if self.fixed_token else "")
 
     def simulator(self, bundle: Path, **behaviour: Any) -> Simulator:
         """A simulator (not started) serving ``bundle`` as this SIS; ``behaviour`` adds habits for a test
@@ -126,7 +128,8 @@ def simulator_profile(connector: Connector) -> SimulatorProfile:
     sim = SimulatorProfile(
         connector.name, version=version, base_path=base_path, token_path=token_path or TOKEN_PATH,
         token_query=token_query, token_method=_default(connector, "token_method"),
-        oauth1=auth.startswith("oauth1"), oauth2=auth.startswith("oauth2"), client_auth=(client_auth,),
+        oauth1=auth.startswith("oauth1"), oauth2=auth.startswith("oauth2"), fixed_token=auth == "bearer-token",
+        client_auth=(client_auth,),
         grant="password" if auth == "oauth2-password" else "client_credentials",
         behaviour=Behaviour(page_clamp=cap or None), habits=tuple(profile.habits))
     for habit in profile.habits:

@@ -174,7 +174,9 @@ def fault_check(name: str) -> Callable[[Trial], str]:
         trial.first  # noqa: B018 (a fault is aimed at what the first sync showed, e.g. the SFTP session's size)
         with trial.rig.fault(name) as fault:
             if fault is None:
-                raise Skipped(f"{name} cannot happen to a {trial.rig_kind} source like this one")
+                how = {"api": "an API without token renewal (OAuth 1, or a fixed token)", "sftp": "an SFTP server",
+                       "folder": "a local folder"}[trial.rig_kind]
+                raise Skipped(f"{name} cannot happen to {how}")
             result, db = trial.sync(name, fault)
             struck = fault.struck()
         if result.status != "ok":

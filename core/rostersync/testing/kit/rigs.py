@@ -80,7 +80,7 @@ class ApiRig:
         issued, requests = sim.tokens_issued, len(sim.log)
         if name == "token-expiry":
             if not sim.auth.oauth2:
-                yield None  # OAuth 1 signs each request: there is no token to expire
+                yield None  # OAuth 1 signs each request; a fixed token never expires: nothing to renew
                 return
             changes: dict[str, Any] = {"token_max_uses": 6}
             fault = Fault(name, "every token stops working after 6 requests",

@@ -14,7 +14,8 @@ query it requires (``token_query``: Infinite Campus's ``?appName=``), ``oauth1``
 speaking only one), ``required_scopes`` (a token request without them is refused with
 ``invalid_scope``, as Aeries does), ``affinity_cookie`` (the token response sets a load balancer's
 cookie and a data request without it is refused: the node it lands on does not know the token) and
-``expired_status`` (Skyward answers an expired token with 500). Subclass and override
+``expired_status`` (Skyward answers an expired token with 500), ``fixed_token`` (a token issued out of band
+that never expires, as ClassLink's OneRoster proxy hands out: no token endpoint). Subclass and override
 :meth:`AuthPolicy.allows` to enforce scopes per route (the token's granted scopes are passed in).
 """
 
@@ -42,7 +43,7 @@ class AuthPolicy:
                  client_auth: tuple[str, ...] = ("basic", "body"), oauth2: bool = True, token_method: str = "POST",
                  token_query: Mapping[str, str] | None = None, grant: str = "client_credentials",
                  username: str = "", password: str = "", required_scopes: tuple[str, ...] = (),
-                 affinity_cookie: str = "", expired_status: int = 401) -> None:
+                 affinity_cookie: str = "", expired_status: int = 401, fixed_token: str = "") -> None:
         unknown = [c for c in client_auth if c not in CLIENT_AUTH]
         if unknown or grant not in ("client_credentials", "password") or token_method not in ("POST", "GET"):
             raise ValueError(f"unsupported auth policy: client_auth {client_auth}, grant {grant}, {token_method}")
@@ -51,7 +52,7 @@ class AuthPolicy:
         self.oauth2, self.token_method, self.token_query = oauth2, token_method, dict(token_query or {})
         self.grant, self.username, self.password = grant, username, password
         self.required_scopes, self.affinity_cookie = required_scopes, affinity_cookie
-        self.expired_status = expired_status
+        self.expired_status, self.fixed_token = expired_status, fixed_token
         self.tokens: dict[str, list[Any]] = {}  # token -> [expires_at (monotonic), uses, scopes, cookie]
         self.tokens_issued = 0
         self._lock = threading.Lock()
@@ -64,8 +65,9 @@ class AuthPolicy:
         ``query`` is the request's query string (a GET token request carries its form there)."""
         query = dict(query or {})
         if not self.oauth2:
-            return _refusal(400, "unsupported_grant_type", "this server issues no tokens: it takes OAuth 1 "
-                            "signatures on each request")
+            how = ("send the access token it gave you" if self.fixed_token
+                   else "it takes OAuth 1 signatures on each request")
+            return _refusal(400, "unsupported_grant_type", f"this server issues no tokens: {how}")
         if method != self.token_method:
             return _refusal(405, "invalid_request", f"the token endpoint answers {self.token_method} only")
         missing = [f"{k}={v}" for k, v in self.token_query.items() if query.get(k) != v]
@@ -133,7 +135,10 @@ class AuthPolicy:
         affinity applies) or OAuth 1 signature; 403 when :meth:`allows` refuses the token's scopes."""
         auth = headers.get("authorization", "")
         scopes: tuple[str, ...] = ()
-        if auth.lower().startswith("bearer ") and self.oauth2:
+        if auth.lower().startswith("bearer ") and self.fixed_token:
+            if not secrets.compare_digest(auth[7:].strip(), self.fixed_token):
+                raise _unauthorised("unknown access token")
+        elif auth.lower().startswith("bearer ") and self.oauth2:
             token = auth[7:].strip()
             with self._lock:
                 state = self.tokens.get(token)
