@@ -26,6 +26,7 @@ from rostersync.testing.kit.trial import Trial
 from rostersync.testing.roster import differences
 
 NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+TAG = re.compile(r"\[[a-z0-9]+\]")  # [doc] vendor docs, [3p] an integrator's, [code] public code, [weak]...
 #: setting names that hold something secret, whatever the connector calls the rest
 SECRET_NAME = re.compile(r"(^|_)(secret|password|passphrase|private_key|api_key|access_key)$")
 
@@ -39,7 +40,8 @@ class Skipped(Exception):
 
 
 def metadata(trial: Trial) -> str:
-    """Name, title, docs, basis, homepage and sources: what `connectors list/show` tell an operator."""
+    """Name, title, docs, basis, sources (unless generic or none public), an https homepage if any: what
+    `connectors list/show` tell an operator."""
     c = trial.connector
     problems = []
     if not NAME.fullmatch(c.name):
@@ -50,14 +52,13 @@ def metadata(trial: Trial) -> str:
         problems.append("docs are empty (say what the connector reads and what an operator must give)")
     if c.basis not in BASES:
         problems.append(f"basis {c.basis!r} is not one of {', '.join(BASES)}")
-    if c.basis != "generic":
-        if not c.homepage.startswith("https://"):
-            problems.append("homepage is missing (the vendor's https:// page)")
-        if c.basis != "none public" and not c.sources:
-            problems.append(f"basis is {c.basis!r} but no sources say where the facts come from")
-        bad = [s.where for s in c.sources if s.tag not in ("[doc]", "[3p]", "[code]")]
-        if bad:
-            problems.append(f"sources without a [doc]/[3p]/[code] tag: {', '.join(bad)}")
+    if c.homepage and not c.homepage.startswith("https://"):
+        problems.append(f"homepage {c.homepage!r} is not an https:// address")
+    if c.basis not in ("generic", "none public") and not c.sources:
+        problems.append(f"basis is {c.basis!r} but no sources say where the facts come from")
+    bad = [s.where for s in c.sources if not TAG.fullmatch(s.tag) or not s.where.strip() or not s.fact.strip()]
+    if bad:
+        problems.append(f"sources need a where, a fact and a tag such as [doc], [3p] or [code]: {', '.join(bad)}")
     if problems:
         raise Failed(f"connector {c.name}: " + "; ".join(problems))
     return f"{c.kind}, {c.basis}, {len(c.sources)} sources, {len(c.quirks)} quirks"

@@ -82,8 +82,8 @@ class ApiRig:
             if not sim.auth.oauth2:
                 yield None  # OAuth 1 signs each request; a fixed token never expires: nothing to renew
                 return
-            changes: dict[str, Any] = {"token_max_uses": 6}
-            fault = Fault(name, "every token stops working after 6 requests",
+            changes: dict[str, Any] = {"expire_token": issued + 1, "expire_token_after": 2}
+            fault = Fault(name, "the sync's token stops working after 2 requests",
                           lambda: sim.tokens_issued - issued >= 2)
         elif name == "throttled":
             changes = {"throttle_every": 4, "throttle_burst": 1, "retry_after": 0.02}

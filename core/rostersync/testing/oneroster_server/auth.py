@@ -53,7 +53,7 @@ class AuthPolicy:
         self.grant, self.username, self.password = grant, username, password
         self.required_scopes, self.affinity_cookie = required_scopes, affinity_cookie
         self.expired_status, self.fixed_token = expired_status, fixed_token
-        self.tokens: dict[str, list[Any]] = {}  # token -> [expires_at (monotonic), uses, scopes, cookie]
+        self.tokens: dict[str, list[Any]] = {}  # token -> [expires_at (monotonic), uses, scopes, cookie, number]
         self.tokens_issued = 0
         self._lock = threading.Lock()
         self._oauth1: Any = None
@@ -84,8 +84,8 @@ class AuthPolicy:
         token = secrets.token_urlsafe(24)
         cookie = secrets.token_hex(8) if self.affinity_cookie else ""
         with self._lock:
-            self.tokens[token] = [time.monotonic() + ttl, 0, scopes, cookie]
             self.tokens_issued += 1
+            self.tokens[token] = [time.monotonic() + ttl, 0, scopes, cookie, self.tokens_issued]
         payload: dict[str, Any] = {"access_token": token, "token_type": "bearer", "expires_in": ttl}
         if scopes:
             payload["scope"] = " ".join(scopes)
@@ -130,9 +130,11 @@ class AuthPolicy:
             self.tokens.clear()
 
     # -- data requests ------------------------------------------------------------------------------
-    def check(self, url: str, headers: dict[str, str], max_uses: int, route: Any = None) -> None:
+    def check(self, url: str, headers: dict[str, str], max_uses: int, route: Any = None,
+              doomed: tuple[int, int] = (0, 0)) -> None:
         """Raise 401 unless the request carries a valid bearer token (and its node's cookie, where
-        affinity applies) or OAuth 1 signature; 403 when :meth:`allows` refuses the token's scopes."""
+        affinity applies) or OAuth 1 signature; 403 when :meth:`allows` refuses the token's scopes.
+        A token stops working after ``max_uses`` requests; token number ``doomed[0]`` after ``doomed[1]``."""
         auth = headers.get("authorization", "")
         scopes: tuple[str, ...] = ()
         if auth.lower().startswith("bearer ") and self.fixed_token:
@@ -144,7 +146,8 @@ class AuthPolicy:
                 state = self.tokens.get(token)
                 if state is not None:
                     state[1] += 1
-                    if time.monotonic() >= state[0] or (max_uses and state[1] > max_uses):
+                    used_up = (max_uses and state[1] > max_uses) or (state[4] == doomed[0] and state[1] > doomed[1])
+                    if time.monotonic() >= state[0] or used_up:
                         del self.tokens[token]
                         state = None
             if state is None:

@@ -48,6 +48,8 @@ class Behaviour:
     latency: float = 0.0  # seconds added to every response
     token_ttl: int = 3600  # expires_in of issued tokens (enforced)
     token_max_uses: int = 0  # a token stops working after this many requests (0: never), whatever its ttl
+    expire_token: int = 0  # the Nth token the server issues (counting from 1) stops working ...
+    expire_token_after: int = 2  # ... after this many requests: one token expiring mid-sync, once
     forbidden: tuple[str, ...] = ()  # collections answered 403 (e.g. demographics)
     ignore_offset: bool = False  # every page starts at offset 0 (a broken server)
     unstable_order: bool = False  # without sort=, each request orders a collection differently (SaphireK12)

@@ -170,7 +170,8 @@ class Simulator(Running):
         if not any(path.startswith(self.paths.of(s) + "/") for s in ("rostering", "gradebook", "resources")):
             raise unknown(f"no such path {path}")
         found = find_route(self.version, self.paths, path)
-        self.auth.check(f"{self.root}{target}", headers, b.token_max_uses, found[0] if found else None)
+        self.auth.check(f"{self.root}{target}", headers, b.token_max_uses, found[0] if found else None,
+                        doomed=(b.expire_token, b.expire_token_after))
         if method != "GET":
             raise ApiError(405, f"{method} is not served (a read-only provider)", "invaliddata", major="unsupported")
         with self._lock:
