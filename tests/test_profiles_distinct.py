@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import pytest
 from profile_helpers import LOOKALIKES
 from rostersync.plugins import get_connectors
 from rostersync.testing.kit.bundles import bundle_for
 from rostersync.testing.kit.trial import sync_into
 from rostersync.testing.profile_server import connector_settings, relocated_urls, simulator_profile
+from rostersync.testing.simulator import Behaviour
 
 pytest_plugins = ("profile_fixtures",)
 _runs = itertools.count()
@@ -37,7 +39,7 @@ CASES = {
     "focus-at-infinite-campus": ("focus", "infinite-campus", "own", {},
                                  ("could not get an access token", "HTTP 404",
                                   "no such path /focus/api/1.0/ims/oneroster/v1p1/token")),
-    "focus-at-skyward-expiring": ("focus", "skyward", "server", {"token_max_uses": 6},
+    "focus-at-skyward-expiring": ("focus", "skyward", "server", {"expire_token": 1},
                                   ("HTTP 500", "Token has expired")),
     "skyward-at-infinite-campus": ("skyward", "infinite-campus", "server", {"token_url": "{root}/campus/oauth2/token"},
                                    ("could not get an access token", "must carry appName=")),
@@ -52,7 +54,7 @@ def sis(register):  # type: ignore[no-untyped-def]
 
 
 def _sync(connector, server, tmp_path, where="server", **changes):  # type: ignore[no-untyped-def]
-    behaviour = {k: changes.pop(k) for k in list(changes) if k == "token_max_uses"}
+    behaviour = {k: changes.pop(k) for k in list(changes) if k in attrs.fields_dict(Behaviour)}
     bundle = bundle_for("", tmp_path / "district")
     sim = simulator_profile(server).simulator(bundle.path, **behaviour).start()
     try:
@@ -77,5 +79,5 @@ def test_a_connector_is_refused_by_another_sis_for_the_documented_reason(sis, tm
 
 @pytest.mark.parametrize("name", ["aeries", "infinite-campus", "classlink", "focus", "skyward"])
 def test_each_connector_syncs_from_its_own_sis(sis, tmp_path, name):
-    result = _sync(sis[name], sis[name], tmp_path, token_max_uses=6)  # with tokens expiring mid-sync
+    result = _sync(sis[name], sis[name], tmp_path, expire_token=1)  # its token expiring mid-sync
     assert result.status == "ok", result.error
