@@ -165,7 +165,7 @@ def test_an_oauth1_server_signs_every_request_and_issues_no_token(register, lab,
 
 
 @pytest.mark.parametrize(("name", "seen"), [("t-departments", "type='department' (expected 'school')"),
-                                           ("t-norwegian", "'ext:primaryGuardian' is not one of")])
+                                           ("t-norwegian", "role='ext:primaryGuardian' (expected 'guardian')")])
 def test_data_habits_reach_the_store_only_through_their_quirk(register, lab, name, seen):
     import attrs
 
