@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import attrs
@@ -135,8 +136,8 @@ def sync(trial: Trial) -> str:
     return f"ok: {_counts(result)}"
 
 
-def _same(trial: Trial, db: object, what: str) -> None:
-    diff = differences(trial.reference(), trial.stored(db))  # type: ignore[arg-type]
+def _same(trial: Trial, db: Path, what: str) -> None:
+    diff = differences(trial.reference(), trial.stored(db))
     if diff:
         raise Failed(f"{what} differs from the reference bundle synced by csv-folder: " + " | ".join(diff))
 

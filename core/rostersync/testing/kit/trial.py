@@ -52,6 +52,10 @@ class Lab:
         if self._owned:
             shutil.rmtree(self.folder, ignore_errors=True)
 
+    def on_close(self, action: Any) -> None:
+        """Run ``action`` when the lab closes (a rig's servers stop with it)."""
+        self._stack.callback(action)
+
     def sshd(self) -> Any:
         """The lab's sshd, started on first use (key authentication as the current user)."""
         if self._sshd is None:
@@ -95,7 +99,6 @@ class Trial:
         self.bundle = bundle or reference_for(connector, lab.folder / "district")
         self.folder = lab.folder / "trials" / connector.name
         self._rig: Rig | None = None
-        self._syncs = 0
 
     @functools.cached_property
     def rig_kind(self) -> str:
@@ -113,7 +116,7 @@ class Trial:
                 self._rig = FolderRig(self.connector, self.bundle, self.folder / "drop")
             else:
                 raise LookupError(f"no rig for kind {self.connector.kind!r}")
-            self.lab._stack.callback(self._rig.close)
+            self.lab.on_close(self._rig.close)
         return self._rig
 
     def settings(self, fault: Fault | None = None) -> dict[str, Any]:
@@ -125,7 +128,6 @@ class Trial:
 
     def sync(self, label: str, fault: Fault | None = None, database: str | None = None) -> tuple[RunResult, Path]:
         """A sync into the database named ``database`` (default: a new one named ``label``)."""
-        self._syncs += 1
         return sync_into(self.folder / (database or label), self.connector, self.settings(fault),
                          self.bundle.org_ids)
 
