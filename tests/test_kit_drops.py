@@ -4,6 +4,8 @@ compared with the reference, and pulled again over a link that drops mid-downloa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rostersync.connector import Source
 from rostersync.profiles import SftpProfile, sftp_connector
@@ -71,3 +73,22 @@ def test_a_drop_pattern_the_bundle_cannot_meet_is_said(tmp_path):
         lay_out_drop(clever_district(), tmp_path / "a", "*.txt", "")
     with pytest.raises(ValueError, match="cannot make a file name matching"):
         lay_out_drop(KitBundle(tmp_path, "clever", ()), tmp_path / "b", "roster[0-9].zip", "")
+
+
+@pytest.mark.parametrize("name", ["tyler-sis", "realtime", "asb-works"])
+def test_a_column_map_connector_passes_the_kit_given_a_sample_of_its_export(lab, name):
+    """The kit has no bundle in a vendor's own layout: by itself it skips the sync checks, saying how to give
+    one; given the test suite's sample export, the connector passes them like any other."""
+    import attrs
+    from rostersync.plugins import get_connector
+
+    connector = get_connector(name)
+    fmt = attrs.fields_dict(connector.settings)["format"].default
+    skipped = run_check(Trial(connector, lab), "sync")
+    assert skipped.status == "skipped" and f"no reference bundle in the {fmt} format" in skipped.detail
+    sample = KitBundle(Path(__file__).parent / "data" / name / "district", fmt, ())
+    trial = Trial(connector, lab, sample)
+    trial.folder = trial.folder.with_name(f"{name}-sample")
+    for check in ("sync", "same-roster", "re-sync", "fault-dropped-connection"):
+        outcome = run_check(trial, check)
+        assert outcome.status == "ok", (check, outcome.detail)

@@ -39,6 +39,7 @@ CLASSLINK = ApiProfile(
     base_url="https://{host}/ims/oneroster/v1p1",
     auth="oauth1-hmac-sha256",
     page_size_cap=10000,
+    habits=("string-booleans",),
     sources=(
         Source(DEV + "accessing-data", "[doc]", "direct access signed with OAuth 1.0a; proxy URL and bearer token"),
         Source("https://classlink.zendesk.com/hc/en-us/articles/360039034013-Roster-Server-Applications", "[doc]",

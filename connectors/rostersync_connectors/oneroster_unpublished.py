@@ -68,6 +68,7 @@ UNPUBLISHED = (
     ),
     ApiProfile(
         name="skool", title="Skool", basis="none public", version="1.2", quirks=(NORWEGIAN_PROFILE,),
+        habits=("norwegian-roles",),
         summary="Skool (Norway) OneRoster API.",
         notes="OneRoster 1.2 and the Norwegian profile are assumed (as Vigilo's): set version=1.1 if Skool's base "
               "URL ends in /v1p1.",
@@ -141,6 +142,7 @@ UNPUBLISHED = (
     ),
     ApiProfile(
         name="rediker", title="Rediker (AdminPlus)", basis="integrator docs", quirks=(REDIKER_DEPARTMENTS,),
+        habits=("department-orgs",),
         summary="Rediker OneRoster API.",
         notes="Rediker sends a non-standard org type 'departments', and some tenants send every school as one: see "
               "the quirk.",
@@ -149,6 +151,7 @@ UNPUBLISHED = (
     ),
     ApiProfile(
         name="saphirek12", title="SapphireK12 (Sapphire Software)", basis="integrator docs", sort="sourcedId",
+        habits=("unstable-order",),
         summary="SapphireK12 OneRoster API: give the Service URL, client id and secret from SapphireK12.",
         notes="Sapphire has no stable order, so every page is asked sorted by sourcedId (otherwise offset paging "
               "can skip or repeat rows). Also spelled SaphireK12.",

@@ -37,6 +37,7 @@ POWERSCHOOL = ApiProfile(
     token_url="https://{host}/oauth/access_token",
     page_size=1000,
     page_size_cap=1000,
+    habits=("padded-ids", "null-fields"),
     sources=(
         Source(CLASSLINK, "[3p]", "plugin install, Data Configuration, Maximum Page Size 1000"),
         Source(CANVAS, "[3p]", "menu path, Pagination limit 1000, Universal Rostering first"),

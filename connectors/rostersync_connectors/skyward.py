@@ -46,6 +46,7 @@ SKYWARD = ApiProfile(
     scopes=(SCOPE + "roster.readonly", SCOPE + "roster-demographics.readonly"),
     page_size=1000,
     refresh_on_500=True,
+    habits=("expired-token-500",),
     timeout=900.0,
     defaults={"deadline": 1800.0},  # the deadline covers a whole response: it must outlast a 900 s wait
     sources=(

@@ -44,6 +44,7 @@ VIGILO = ApiProfile(
     base_url=_by_environment("https://api.{env}onedhub.io/{org_id}/ims/oneroster/rostering/v1p2"),
     token_url=_by_environment("https://id.{env}onedhub.io/realms/onedhub/protocol/openid-connect/token"),
     quirks=(NORWEGIAN_PROFILE,),
+    habits=("norwegian-roles",),
     sources=(
         Source(DOCS + "environments.md", "[doc]", "base https://api.<environment>.onedhub.io/<orgId>/ims/oneroster/"
                "rostering/v1p2, token https://id.<environment>.onedhub.io/realms/onedhub/protocol/openid-connect/"

@@ -96,11 +96,14 @@ def clever_district() -> KitBundle:
     return KitBundle(Path(str(resources.files("rostersync.testing") / "data" / "clever")), "clever", ("S1",))
 
 
-def bundle_for(file_format: str, folder: Path) -> KitBundle:
+def bundle_for(file_format: str, folder: Path) -> KitBundle | None:
     """The reference bundle for a connector whose ``format`` setting defaults to ``file_format`` (the kit's
-    district is written into ``folder`` the first time)."""
+    district is written into ``folder`` the first time); None for a format the kit has no bundle in (a
+    vendor layout's column map, OneRoster 1.2 CSV): its author passes one."""
     if file_format == "clever":
         return clever_district()
+    if file_format not in ("", "auto", "oneroster-1.1"):
+        return None
     if (folder / "users.csv").exists():
         return KitBundle(folder, "oneroster-1.1", (KIT_SCHOOL,))
     return kit_district(folder)

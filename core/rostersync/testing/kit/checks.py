@@ -120,6 +120,10 @@ def _sync_checks_apply(trial: Trial) -> None:
     if not trial.rig_kind:
         raise Skipped(f"the kit has no server for kind {trial.connector.kind!r} (API, SFTP and folder "
                       "connectors are synced end to end)")
+    if trial.bundle is None:
+        fmt = attrs.fields_dict(trial.connector.settings)["format"].default
+        raise Skipped(f"the kit has no reference bundle in the {fmt} format: pass a sample export, "
+                      f"conformance_suite({trial.connector.name!r}, bundle=KitBundle(folder, {fmt!r}, org_ids))")
 
 
 def _counts(result: object) -> str:

@@ -182,9 +182,9 @@ class FolderRig:
         pass
 
 
-def reference_for(connector: Connector, folder: Path) -> KitBundle:
-    """The bundle a connector is tested with: Clever CSV when its format defaults to clever, else the
-    kit's district (written into ``folder`` once)."""
+def reference_for(connector: Connector, folder: Path) -> KitBundle | None:
+    """The bundle a connector is tested with: Clever CSV when its format defaults to clever, the kit's
+    district (written into ``folder`` once) for OneRoster 1.1 or auto, None for another format."""
     return bundle_for(str(_defaults(connector).get("format", "")), folder)
 
 

@@ -21,7 +21,7 @@ import attrs
 from rostersync.config import EnabledConnector, School
 from rostersync.connector import Connector, structure_settings
 from rostersync.engine import RunResult, sync_source
-from rostersync.store.sqlite import store_at
+from rostersync.store import store_at
 from rostersync.testing.kit.bundles import KitBundle
 from rostersync.testing.kit.rigs import ApiRig, Fault, FolderRig, Rig, SftpRig, reference_for, rig_kind
 from rostersync.testing.roster import Roster, roster_rows
@@ -106,6 +106,8 @@ class Trial:
 
     @property
     def rig(self) -> Rig:
+        if self.bundle is None:
+            raise LookupError(f"no reference bundle for {self.connector.name}")
         if self._rig is None:
             kind, secrets = self.rig_kind, self.folder / "secrets"
             if kind == "api":
@@ -128,6 +130,7 @@ class Trial:
 
     def sync(self, label: str, fault: Fault | None = None, database: str | None = None) -> tuple[RunResult, Path]:
         """A sync into the database named ``database`` (default: a new one named ``label``)."""
+        assert self.bundle is not None, "the sync checks are skipped without a bundle"
         return sync_into(self.folder / (database or label), self.connector, self.settings(fault),
                          self.bundle.org_ids)
 
@@ -137,6 +140,7 @@ class Trial:
         return self.sync("first")
 
     def reference(self) -> Roster:
+        assert self.bundle is not None, "the sync checks are skipped without a bundle"
         return roster_rows(self.lab.reference(self.bundle), REFERENCE, self.rig.served_as or None)
 
     def stored(self, db: Path) -> Roster:
