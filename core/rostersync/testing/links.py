@@ -43,7 +43,11 @@ class CuttingProxy:
                 return
             self.connections += 1
             limit = self.cut_after if self.connections <= self.cut_connections else None
-            server = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:  # the server is not there: the client sees its connection closed, as it would
+                client.close()
+                continue
             threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, limit, True), daemon=True).start()
 

@@ -102,15 +102,24 @@ def sshd_version() -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
+class PortTaken(RuntimeError):
+    """sshd could not bind its port: another process took it between :func:`free_port` and sshd."""
+
+
 def _wait_for_port(proc: subprocess.Popen, port: int, log: Path) -> None:
+    """Until sshd says it listens on ``port``: a connection alone could reach another process that took
+    the port first (on a busy machine), whose server then vanishes mid-test."""
+    listening = f"Server listening on 127.0.0.1 port {port}"
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
         if proc.poll() is not None:
-            raise RuntimeError(f"sshd exited with {proc.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            raise (PortTaken if "Address already in use" in text else RuntimeError)(
+                f"sshd exited with {proc.returncode}:\n{text}")
+        if listening in text:
             return
         time.sleep(0.05)
-    raise RuntimeError(f"sshd did not start listening on port {port}:\n{log.read_text()}")
+    raise RuntimeError(f"sshd did not start listening on port {port}:\n{log.read_text(errors='replace')}")
 
 
 def sftp_only_config(etc: Path, port: int, user: str) -> str:
@@ -188,9 +197,16 @@ def run_sshd(user: str | None = None, password: str | None = None, base: Path | 
         keygen(etc / "user_ed25519", passphrase)
         (etc / "authorized_keys").write_text((etc / "user_ed25519.pub").read_text())
         (etc / "authorized_keys").chmod(0o644)
-        port = free_port()
-        (etc / "sshd_config").write_text(sftp_only_config(etc, port, user))
-        with running_sshd(etc, port) as running:
+        with contextlib.ExitStack() as stack:
+            for attempt in range(3):  # another process may take the free port before sshd binds it
+                port = free_port()
+                (etc / "sshd_config").write_text(sftp_only_config(etc, port, user))
+                try:
+                    running = stack.enter_context(running_sshd(etc, port))
+                    break
+                except PortTaken:
+                    if attempt == 2:
+                        raise
             yield SshServer("127.0.0.1", port, user, password, etc / "user_ed25519", passphrase,
                             running.fingerprint, running.known_hosts, served, running.log)
     finally:

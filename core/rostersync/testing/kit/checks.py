@@ -177,7 +177,7 @@ def resync(trial: Trial) -> str:
 def fault_check(name: str) -> Callable[[Trial], str]:
     def check(trial: Trial) -> str:
         _sync_checks_apply(trial)
-        trial.first  # noqa: B018 (a fault is aimed at what the first sync showed, e.g. the SFTP session's size)
+        trial.first  # noqa: B018 (a fault is aimed at what the syncs before showed, e.g. an SFTP pull's size)
         with trial.rig.fault(name) as fault:
             if fault is None:
                 how = {"api": "an API without token renewal (OAuth 1, or a fixed token)", "sftp": "an SFTP server",

@@ -17,6 +17,7 @@ saying afterwards whether it struck; None when the fault cannot happen to this k
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import posixpath
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -139,14 +140,20 @@ class SftpRig:
         if name != "dropped-connection":
             yield None  # no tokens, no HTTP: nothing to expire or throttle
             return
-        size = sum(p.stat().st_size for p in self.files)
-        # a session that downloaded the drop ends with its files: cut halfway through them
-        session = max(self.link.sessions, default=0)
-        cut = session - size // 2 if session > size else 12_000 + size // 2
+        size = sum(p.stat().st_size for p in self.files if fnmatch.fnmatch(p.name.lower(), self.file_pattern.lower()))
+        # A pull that downloads the drop (the first sync) and one that finds it unchanged (the re-sync)
+        # share the handshake, the listing and the goodbye: halfway between their sizes is halfway
+        # through the download. Only the first known: halfway through its files, counted from its end.
+        sessions = sorted(self.link.sessions)
+        session = sessions[-1] if sessions else 0
+        if len(sessions) > 1 and sessions[-1] - sessions[0] > size // 4:
+            cut = (sessions[0] + sessions[-1]) // 2
+        else:
+            cut = session - size // 2 if session > size else 12_000 + size // 2
         proxy = CuttingProxy(self.server.port, cut_after=cut, cut_connections=1)
         self.proxies.append(proxy)
         try:
-            yield Fault(name, f"the connection drops after {cut:,} bytes from the server, inside the download",
+            yield Fault(name, f"the connection drops after {cut:,} of the {session:,} bytes a pull takes",
                         lambda: proxy.cuts > 0, {"port": proxy.port})
         finally:
             proxy.close()
