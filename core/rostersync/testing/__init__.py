@@ -4,7 +4,7 @@
   1.2 REST API (``rostersync simulate`` runs it from the command line);
 * :mod:`rostersync.testing.clever_server`: a Clever CSV bundle served as Clever's Data API, with its
   Events feed (``rostersync simulate-clever``);
-* :mod:`rostersync.testing.profile_server`: that server imitating one SIS, from its connector's profile;
+* :mod:`rostersync.testing.profile_server`: the OneRoster server imitating one SIS, from its connector's profile;
 * :mod:`rostersync.testing.sshd`: a real OpenSSH sshd for SFTP connectors; :mod:`.links`: a proxy
   that drops connections;
 * :mod:`rostersync.testing.kit`: the conformance kit; :func:`conformance_suite` gives a connector's
