@@ -94,3 +94,24 @@ def test_a_server_that_never_answers_fails_at_the_banner(cli, sshd, sftp_school,
     assert result.exit_code == 1
     assert f"no SSH handshake within 0.5s: is port {link.port} an SSH server?" in result.output
     assert link.connections == 1  # a first connect is not retried: the next scheduled run tries again
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_link_lost_under_a_pipelined_read_prints_no_thread_traceback(sshd, drops):
+    """Regression: paramiko's readv sends its requests from a thread that died with an uncaught exception
+    when the link dropped (Python printed its traceback; under load it showed in a subprocess's output).
+    The read itself still fails, in the calling thread, and is what a sync reports and retries."""
+    import paramiko
+    from rostersync.transports.sftp_download import quiet_prefetch
+
+    put_bundle(drops, sshd)
+    key = paramiko.PKey.from_path(sshd.key, sshd.key_passphrase.encode() or None)
+    transport = paramiko.Transport((sshd.host, sshd.port))
+    transport.connect(username=sshd.user, pkey=key)
+    sftp = paramiko.SFTPClient.from_transport(transport)
+    assert sftp is not None
+    src = sftp.open(str(drops / "users.csv"), "rb")
+    quiet_prefetch(src)
+    transport.close()  # the link is gone before the pipelined requests go out
+    with pytest.raises((EOFError, OSError, paramiko.SSHException)):
+        list(src.readv([(0, 32 * 1024), (32 * 1024, 32 * 1024)]))

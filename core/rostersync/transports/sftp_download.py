@@ -11,6 +11,7 @@ with it, so a drop box's files get the same checks (unchanged while copied, size
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Callable
@@ -30,6 +31,23 @@ WINDOW = 128  # requests in flight per window: at most 4 MiB buffered
 def _open_local(path: Path) -> Any:
     """Append to ``path``, created readable by its owner only."""
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+
+
+def quiet_prefetch(src: Any) -> None:
+    """paramiko's ``readv`` sends its read requests from a thread of its own. When the link drops, that
+    thread dies with an uncaught exception, which Python prints as a traceback on stderr (a cron mail
+    full of paramiko internals) while the read in this thread fails on the same lost connection and is
+    reported, and retried, properly. The request thread's failure is therefore dropped here. Only paramiko's
+    SFTP files have that thread; a local file (the ``dropbox`` kind) is left as it is."""
+    send = getattr(src, "_prefetch_thread", None)
+    if send is None:
+        return
+
+    def send_quietly(*args: Any, **kwargs: Any) -> None:
+        with contextlib.suppress(Exception):  # the waiting read raises for the same lost connection
+            send(*args, **kwargs)
+
+    src._prefetch_thread = send_quietly
 
 
 def _check_unchanged(sftp: Files, remote: RemoteFile, where: str) -> None:
@@ -53,6 +71,7 @@ def download_file(sftp: Files, remote: RemoteFile, local: Path, where: str, warn
         if offset:
             warn(f"{remote.name}: resuming the download at byte {offset:,} of {remote.size:,}")
         with sftp.open(remote.path, "rb") as src, _open_local(local) as out:
+            quiet_prefetch(src)
             while offset < remote.size:
                 end = min(offset + WINDOW * CHUNK, remote.size)
                 chunks = [(start, min(CHUNK, end - start)) for start in range(offset, end, CHUNK)]
